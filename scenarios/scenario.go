@@ -1,0 +1,174 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/abusesim/abusesim/target"
+)
+
+// Billing modes of a table, spelt as DynamoDB spells them.
+const (
+	BillingProvisioned   = "PROVISIONED"
+	BillingPayPerRequest = "PAY_PER_REQUEST"
+)
+
+// Key distributions a class may draw keys from.
+const (
+	DistUniform = "uniform" // every seeded item equally likely
+	DistZipf    = "zipf"    // a few hot items, a long tail
+	DistMissing = "missing" // only ids that are not in the table
+)
+
+// Defaults filled in by Parse when a field is left out.
+const (
+	DefaultPartitionKey = "id"
+	DefaultDistribution = DistUniform
+	DefaultZipfExponent = 1.2
+	DefaultWeight       = 1
+	// MissingPrefix starts every id drawn for a missing key; a table's
+	// key_pattern may not start with it, so such ids never exist.
+	MissingPrefix = "miss-"
+)
+
+// DefaultProfiles are the profiles a scenario compares when it names none.
+var DefaultProfiles = []string{"unprotected", "protected"}
+
+// Limits a scenario is checked against.
+const (
+	MaxBurstStartSeconds = 300            // DynamoDB keeps at most 5 minutes of unused capacity
+	MaxItemBytes         = 400 * 1024     // DynamoDB's item size limit
+	MaxDuration          = 24 * time.Hour // a run longer than a day is a mistake
+	MaxRPS               = 1_000_000      // per class, well past what one host can send
+)
+
+// Scenario is one parsed and validated scenario file.
+type Scenario struct {
+	Name        string
+	Description string
+	Seed        int64         // seeds every random choice of the run
+	Duration    time.Duration // the whole run, for every class
+	Table       Table
+	Profiles    []string // names of the protection profiles to compare, in order
+	Classes     []Class
+	File        string // where the scenario came from: a path, or "builtin:NAME.yaml"
+}
+
+// Table describes the DynamoDB table the run creates and seeds.
+type Table struct {
+	Name              string
+	PartitionKey      string  // string attribute; "" never: defaults to DefaultPartitionKey
+	BillingMode       string  // BillingProvisioned or BillingPayPerRequest
+	RCU, WCU          int64   // provisioned read and write capacity units; 0 when on demand
+	BurstStartSeconds float64 // seconds of provisioned capacity in the burst pool at creation
+	Items             ItemSeed
+}
+
+// ItemSeed says which items are written to the table before the run.
+type ItemSeed struct {
+	Count      int    // items with keys KeyPattern(0) .. KeyPattern(Count-1)
+	KeyPattern string // fmt pattern with exactly one integer verb, e.g. "item-%06d"
+	SizeBytes  int    // approximate size of each item
+}
+
+// Class is one population of clients sending the same kind of traffic.
+type Class struct {
+	Name     string
+	Source   string // IPv4 loopback address to send from; "" lets the OS choose
+	Rate     Rate
+	Requests []Request // weighted mix, at least one
+	Keys     Keys
+	Workers  int           // maximum requests in flight; 0: the load generator's default
+	Timeout  time.Duration // per request; 0: the load generator's default
+}
+
+// SourceAddr returns the class's source address, or the zero Addr when the
+// class leaves it to the OS.
+func (c Class) SourceAddr() netip.Addr {
+	addr, err := netip.ParseAddr(c.Source)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr
+}
+
+// Rate is a class's arrival rate over the run, as phases played back to
+// back from the start. A constant rate or a single ramp is one phase as
+// long as the scenario; phases may end before the run does, and the class
+// then sends nothing more.
+type Rate struct {
+	Phases []target.Phase
+}
+
+// Request is one weighted request template of a class. Path and Body are
+// target templates (see target.ParseTemplate); Parse has checked that they
+// parse.
+type Request struct {
+	Name   string // unique within the class; defaults to "METHOD path"
+	Weight int    // relative frequency, > 0
+	Method string // GET, POST, PUT or DELETE
+	Path   string // starts with "/"
+	Body   string // "" sends no body
+}
+
+// Keys says how a class picks the key of each request ({{key}}).
+type Keys struct {
+	Distribution string  // DistUniform, DistZipf or DistMissing
+	Exponent     float64 // Zipf exponent s > 1; 0 unless Distribution is DistZipf
+	// MissingFraction is the share of keys, 0..1, that are random ids not in
+	// the table; the rest come from Distribution over the seeded items.
+	MissingFraction float64
+}
+
+// SetDuration changes how long the run lasts, scaling every class's phases
+// by the same factor so each rate schedule keeps its shape: a ramp over the
+// whole run still spans the whole run, and a burst at the midpoint stays at
+// the midpoint. The duration must be in (0, MaxDuration], and no phase may
+// shrink below a millisecond; on error the scenario is unchanged.
+func (s *Scenario) SetDuration(d time.Duration) error {
+	if d <= 0 || d > MaxDuration {
+		return fmt.Errorf("scenario duration must be more than 0 and at most %v, got %v",
+			MaxDuration, d)
+	}
+	if s.Duration <= 0 {
+		s.Duration = d
+		return nil
+	}
+
+	factor := float64(d) / float64(s.Duration)
+	scaled := make([][]target.Phase, len(s.Classes))
+	for i, c := range s.Classes {
+		phases, err := scalePhases(c.Rate.Phases, factor, d)
+		if err != nil {
+			return fmt.Errorf("class %s: %w", c.Name, err)
+		}
+		scaled[i] = phases
+	}
+
+	s.Duration = d
+	for i := range s.Classes {
+		s.Classes[i].Rate.Phases = scaled[i]
+	}
+	return nil
+}
+
+// scalePhases returns a copy of phases each lasting factor times as long,
+// together no longer than limit.
+func scalePhases(phases []target.Phase, factor float64, limit time.Duration) ([]target.Phase, error) {
+	out := slices.Clone(phases)
+	var total time.Duration
+	for j := range out {
+		out[j].Duration = time.Duration(math.Round(float64(out[j].Duration) * factor))
+		if out[j].Duration < time.Millisecond {
+			return nil, fmt.Errorf("phase %d would last %v; use a longer duration", j+1, out[j].Duration)
+		}
+		total += out[j].Duration
+	}
+	if n := len(out); n > 0 && total > limit {
+		out[n-1].Duration -= total - limit // a few nanoseconds of rounding
+	}
+	return out, nil
+}
