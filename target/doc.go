@@ -1,0 +1,19 @@
+// Package target is abusesim's load generator: it replays traffic classes
+// against an HTTP API on an open-loop schedule and records what happened.
+//
+// A [Config] names a base URL and a set of [Class] values. Each class plays
+// its [Phase] list back to back, with the request rate moving linearly from
+// StartRPS to EndRPS within each phase. Requests start at their intended
+// times whether or not earlier ones have finished (open loop), at most
+// Workers of them in flight per class. Latency is recorded into HDR
+// histograms twice: from the intended start, so a stalled server cannot hide
+// behind a stalled client (coordinated omission corrected), and from the
+// actual send.
+//
+// Paths and bodies are [Template] values: literal text with {{func}}
+// placeholders filled per request; keys come from a [KeyDist].
+//
+// Targets must be on loopback unless their host is named in
+// Config.AllowHosts: a flood aimed at someone else's API by mistake is the
+// one failure this package refuses to make easy.
+package target
