@@ -1,0 +1,93 @@
+package capacity
+
+import (
+	"encoding/json"
+	"hash/crc32"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Wire form of DynamoDB's throttling error, as DynamoDB sends it and as
+// aws-sdk-go-v2's awsJson1_0 protocol reads it: "__type" (everything up to
+// '#' is dropped by the SDK), "message", and "ThrottlingReasons" with members
+// "reason" and "resource" (service/dynamodb schemas, shape
+// ProvisionedThroughputExceededException).
+const (
+	amzJSONContentType = "application/x-amz-json-1.0"
+	errorTypePrefix    = "com.amazonaws.dynamodb.v20120810#"
+	throughputExceeded = "ProvisionedThroughputExceededException"
+	throughputMessage  = "The level of configured provisioned throughput for the table was exceeded. " +
+		"Consider increasing your provisioning level with the UpdateTable API."
+	conditionalCheckFailed = "ConditionalCheckFailedException"
+
+	reasonReadExceeded  = "TableReadProvisionedThroughputExceeded"
+	reasonWriteExceeded = "TableWriteProvisionedThroughputExceeded"
+)
+
+type throttlingReason struct {
+	Reason   string `json:"reason"`
+	Resource string `json:"resource"`
+}
+
+type throttleBody struct {
+	Type              string             `json:"__type"`
+	Message           string             `json:"message"`
+	ThrottlingReasons []throttlingReason `json:"ThrottlingReasons"`
+}
+
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+// writeThrottle answers with ProvisionedThroughputExceededException for the
+// table with ARN tableARN, on its read or write capacity.
+func writeThrottle(w http.ResponseWriter, tableARN string, write bool) {
+	reason := reasonReadExceeded
+	if write {
+		reason = reasonWriteExceeded
+	}
+	body, _ := json.Marshal(throttleBody{
+		Type:              errorTypePrefix + throughputExceeded,
+		Message:           throughputMessage,
+		ThrottlingReasons: []throttlingReason{{Reason: reason, Resource: tableARN}},
+	})
+	writeBody(w, http.StatusBadRequest, amzJSONContentType, body)
+}
+
+// writeError answers with a DynamoDB error of the given short type, such as
+// "ValidationException".
+func writeError(w http.ResponseWriter, status int, typ, message string) {
+	body, _ := json.Marshal(errorBody{Type: errorTypePrefix + typ, Message: message})
+	writeBody(w, status, amzJSONContentType, body)
+}
+
+// writeBody writes a complete response with its length and the X-Amz-Crc32
+// checksum (CRC32 IEEE of the body, in decimal) that the DynamoDB SDKs check.
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// errorType returns the short error type of a DynamoDB error body ("" when
+// body is not one), dropping any namespace before '#'.
+func errorType(body []byte) string {
+	var e struct {
+		Type string `json:"__type"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	_, short, found := strings.Cut(e.Type, "#")
+	if !found {
+		return e.Type
+	}
+	return short
+}

@@ -1,0 +1,158 @@
+package capacity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// plan is one parsed data-plane call: what admission needs to know and how
+// to run and meter it.
+type plan struct {
+	tables         []string // tables the call touches, sorted
+	write          bool     // consumes write capacity (else read)
+	returnCapacity string   // the request's ReturnConsumedCapacity
+	list           bool     // ConsumedCapacity is a list (batch and transaction calls)
+
+	// run forwards the call and returns the response and what it consumed.
+	// It returns usage even with an error (the minimum, when sizes could not
+	// be read); a nil response means the backend could not be called.
+	run func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error)
+}
+
+// planner parses one operation's request.
+type planner func(body []byte) (*plan, error)
+
+// planners are the metered data-plane operations.
+var planners = map[string]planner{
+	"GetItem":            planGetItem,
+	"Query":              planSearch("Query"),
+	"Scan":               planSearch("Scan"),
+	"BatchGetItem":       planBatchGet,
+	"PutItem":            planPutItem,
+	"UpdateItem":         planUpdateItem,
+	"DeleteItem":         planDeleteItem,
+	"BatchWriteItem":     planBatchWrite,
+	"TransactGetItems":   planTransactGet,
+	"TransactWriteItems": planTransactWrite,
+}
+
+// executor gives a plan the backend: the call itself and unmetered internal
+// reads, which are never throttled, charged or recorded.
+type executor struct {
+	e      *Endpoint
+	op     string
+	body   []byte
+	states map[string]*tableState
+}
+
+// forward sends the client's call.
+func (x *executor) forward(ctx context.Context) (*backendResponse, error) {
+	return x.e.backend.call(ctx, x.op, x.body)
+}
+
+// lock serialises the call against others on the same items.
+func (x *executor) lock(exclusive bool, refs ...keyRef) (unlock func()) {
+	return x.e.keys.lock(exclusive, refs...)
+}
+
+// keyOf extracts an item's primary key using the table's key schema, nil
+// when the schema is unknown or the item lacks a key attribute.
+func (x *executor) keyOf(table string, item map[string]json.RawMessage) map[string]json.RawMessage {
+	t := x.states[table]
+	if t == nil || len(t.keys) == 0 {
+		return nil
+	}
+	key := make(map[string]json.RawMessage, len(t.keys))
+	for _, name := range t.keys {
+		v, ok := item[name]
+		if !ok {
+			return nil
+		}
+		key[name] = v
+	}
+	return key
+}
+
+// itemSize reads the whole current item under key with an internal strongly
+// consistent GetItem and returns its size, 0 when there is none.
+func (x *executor) itemSize(ctx context.Context, table string, key map[string]json.RawMessage) (int, error) {
+	if key == nil {
+		return 0, fmt.Errorf("table %s: no primary key to read the item by", table)
+	}
+	body, err := json.Marshal(map[string]any{"TableName": table, "Key": key, "ConsistentRead": true})
+	if err != nil {
+		return 0, err
+	}
+	resp, err := x.e.backend.call(ctx, "GetItem", body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.status != http.StatusOK {
+		return 0, fmt.Errorf("internal GetItem on %s: status %d: %s", table, resp.status, errorType(resp.body))
+	}
+	var out struct{ Item map[string]json.RawMessage }
+	if err := json.Unmarshal(resp.body, &out); err != nil {
+		return 0, fmt.Errorf("internal GetItem on %s: %w", table, err)
+	}
+	return ItemSize(out.Item)
+}
+
+// succeeded reports whether resp is a success; conditionFailed whether it is
+// a failed condition, which DynamoDB charges like the write it prevented.
+func succeeded(resp *backendResponse) bool { return resp.status == http.StatusOK }
+
+func conditionFailed(resp *backendResponse) bool {
+	return resp.status == http.StatusBadRequest && errorType(resp.body) == conditionalCheckFailed
+}
+
+func consistency(consistentRead bool) Consistency {
+	if consistentRead {
+		return Strong
+	}
+	return Eventual
+}
+
+func projected(projection string, attributesToGet []string) bool {
+	return projection != "" || len(attributesToGet) > 0
+}
+
+type item = map[string]json.RawMessage
+
+// without returns keys minus those in drop.
+func without(keys, drop []item) []item {
+	if len(drop) == 0 {
+		return keys
+	}
+	dropped := map[string]bool{}
+	for _, k := range drop {
+		dropped[keyString(k)] = true
+	}
+	var out []item
+	for _, k := range keys {
+		if !dropped[keyString(k)] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func refTables(refs []keyRef) []string {
+	var names []string
+	for _, r := range refs {
+		names = append(names, r.table)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}

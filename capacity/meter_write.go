@@ -1,0 +1,248 @@
+package capacity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// PutItem: the larger of the old and the new item, rounded up to 1 KB; a
+// failed condition costs the same.
+func planPutItem(body []byte) (*plan, error) {
+	var req struct {
+		TableName              string
+		Item                   item
+		ReturnConsumedCapacity string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity}
+	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
+		newSize, errNew := ItemSize(req.Item)
+		key := x.keyOf(req.TableName, req.Item)
+		defer x.lock(true, keyRef{req.TableName, key})()
+		oldSize, errOld := x.itemSize(ctx, req.TableName, key)
+
+		resp, err := x.forward(ctx)
+		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
+			return resp, nil, err
+		}
+		units := WriteUnits(max(oldSize, newSize))
+		return resp, []tableUsage{{table: req.TableName, writeUnits: units}}, errors.Join(errNew, errOld)
+	}
+	return p, nil
+}
+
+// UpdateItem: the larger of the item before and after the update; a failed
+// condition costs the item as it is.
+//
+// TODO: DynamoDB charges a failed conditional update for the larger of the
+// existing item and the item the update would have produced; the endpoint
+// does not evaluate update expressions itself, so it charges the existing
+// item only.
+func planUpdateItem(body []byte) (*plan, error) {
+	var req struct {
+		TableName              string
+		Key                    item
+		ReturnConsumedCapacity string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity}
+	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
+		defer x.lock(true, keyRef{req.TableName, req.Key})()
+		oldSize, errOld := x.itemSize(ctx, req.TableName, req.Key)
+
+		resp, err := x.forward(ctx)
+		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
+			return resp, nil, err
+		}
+		newSize, errNew := 0, error(nil)
+		if succeeded(resp) {
+			newSize, errNew = x.itemSize(ctx, req.TableName, req.Key)
+		}
+		units := WriteUnits(max(oldSize, newSize))
+		return resp, []tableUsage{{table: req.TableName, writeUnits: units}}, errors.Join(errOld, errNew)
+	}
+	return p, nil
+}
+
+// DeleteItem: the deleted item's size, rounded up to 1 KB; deleting nothing
+// or failing a condition costs the same rule (at least one unit).
+func planDeleteItem(body []byte) (*plan, error) {
+	var req struct {
+		TableName              string
+		Key                    item
+		ReturnConsumedCapacity string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity}
+	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
+		defer x.lock(true, keyRef{req.TableName, req.Key})()
+		oldSize, errOld := x.itemSize(ctx, req.TableName, req.Key)
+
+		resp, err := x.forward(ctx)
+		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
+			return resp, nil, err
+		}
+		return resp, []tableUsage{{table: req.TableName, writeUnits: WriteUnits(oldSize)}}, errOld
+	}
+	return p, nil
+}
+
+// writeRequest is one BatchWriteItem entry.
+type writeRequest struct {
+	PutRequest    *struct{ Item item }
+	DeleteRequest *struct{ Key item }
+}
+
+// BatchWriteItem: each put or delete like PutItem or DeleteItem, rounded
+// separately; unprocessed entries cost nothing.
+func planBatchWrite(body []byte) (*plan, error) {
+	var req struct {
+		RequestItems           map[string][]writeRequest
+		ReturnConsumedCapacity string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	p := &plan{tables: sortedKeys(req.RequestItems), write: true,
+		returnCapacity: req.ReturnConsumedCapacity, list: true}
+	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
+		type entry struct {
+			table            string
+			key              item
+			newSize, oldSize int
+		}
+		var entries []entry
+		var refs []keyRef
+		var errs []error
+		for _, table := range p.tables {
+			for _, w := range req.RequestItems[table] {
+				en := entry{table: table}
+				switch {
+				case w.PutRequest != nil:
+					en.key = x.keyOf(table, w.PutRequest.Item)
+					size, err := ItemSize(w.PutRequest.Item)
+					en.newSize = size
+					errs = append(errs, err)
+				case w.DeleteRequest != nil:
+					en.key = w.DeleteRequest.Key
+				}
+				entries = append(entries, en)
+				refs = append(refs, keyRef{table, en.key})
+			}
+		}
+		defer x.lock(true, refs...)()
+		for i := range entries {
+			size, err := x.itemSize(ctx, entries[i].table, entries[i].key)
+			entries[i].oldSize = size
+			errs = append(errs, err)
+		}
+
+		resp, err := x.forward(ctx)
+		if err != nil || !succeeded(resp) {
+			return resp, nil, err
+		}
+		var out struct{ UnprocessedItems map[string][]writeRequest }
+		errs = append(errs, json.Unmarshal(resp.body, &out))
+		unprocessed := map[string]bool{}
+		for table, ws := range out.UnprocessedItems {
+			for _, w := range ws {
+				if w.PutRequest != nil {
+					unprocessed[table+"\x00"+keyString(x.keyOf(table, w.PutRequest.Item))] = true
+				} else if w.DeleteRequest != nil {
+					unprocessed[table+"\x00"+keyString(w.DeleteRequest.Key)] = true
+				}
+			}
+		}
+
+		var used []tableUsage
+		for _, en := range entries {
+			if en.key != nil && unprocessed[en.table+"\x00"+keyString(en.key)] {
+				continue
+			}
+			used = append(used, tableUsage{table: en.table, writeUnits: WriteUnits(max(en.oldSize, en.newSize))})
+		}
+		return resp, used, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+// TransactWriteItems: each action as a transactional write (two units per
+// 1 KB) of the larger of the item before and after.
+//
+// TODO: a cancelled transaction is charged nothing here, and a
+// ConditionCheck is charged as a transactional write of the checked item;
+// neither has been compared with DynamoDB's bills.
+func planTransactWrite(body []byte) (*plan, error) {
+	type target struct {
+		TableName string
+		Key       item
+		Item      item
+	}
+	var req struct {
+		TransactItems []struct {
+			Put, Update, Delete, ConditionCheck *target
+		}
+		ReturnConsumedCapacity string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	var targets []*target
+	for _, ti := range req.TransactItems {
+		for _, t := range []*target{ti.Put, ti.Update, ti.Delete, ti.ConditionCheck} {
+			if t != nil {
+				targets = append(targets, t)
+			}
+		}
+	}
+	var names []keyRef
+	for _, t := range targets {
+		names = append(names, keyRef{table: t.TableName})
+	}
+	p := &plan{tables: refTables(names), write: true, returnCapacity: req.ReturnConsumedCapacity, list: true}
+	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
+		var errs []error
+		refs := make([]keyRef, len(targets))
+		newSizes := make([]int, len(targets))
+		for i, t := range targets {
+			refs[i] = keyRef{t.TableName, t.Key}
+			if t.Item != nil {
+				refs[i].key = x.keyOf(t.TableName, t.Item)
+				size, err := ItemSize(t.Item)
+				newSizes[i] = size
+				errs = append(errs, err)
+			}
+		}
+		defer x.lock(true, refs...)()
+		oldSizes := make([]int, len(targets))
+		for i, r := range refs {
+			size, err := x.itemSize(ctx, r.table, r.key)
+			oldSizes[i] = size
+			errs = append(errs, err)
+		}
+
+		resp, err := x.forward(ctx)
+		if err != nil || !succeeded(resp) {
+			return resp, nil, err
+		}
+		var used []tableUsage
+		for i, r := range refs {
+			size := max(oldSizes[i], newSizes[i])
+			if targets[i].Item == nil && targets[i].Key != nil {
+				after, err := x.itemSize(ctx, r.table, r.key)
+				errs = append(errs, err)
+				size = max(size, after)
+			}
+			used = append(used, tableUsage{table: r.table, writeUnits: TransactionalWriteUnits(size)})
+		}
+		return resp, used, errors.Join(errs...)
+	}
+	return p, nil
+}
