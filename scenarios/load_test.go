@@ -38,13 +38,13 @@ func TestCostAmplification(t *testing.T) {
 
 	wantTable := Table{
 		Name: "Items", PartitionKey: "id", BillingMode: BillingProvisioned,
-		RCU: 50, WCU: 20, BurstStartSeconds: 0,
+		RCU: 50, WCU: 20, BurstStartSeconds: 12,
 		Items: ItemSeed{Count: 2000, KeyPattern: "item-%06d", SizeBytes: 1000},
 	}
 	if got := s.Table; got != wantTable {
 		t.Errorf("table:\n got %+v\nwant %+v", got, wantTable)
 	}
-	if got, want := s.Duration, 20*time.Second; got != want {
+	if got, want := s.Duration, 15*time.Second; got != want {
 		t.Errorf("duration: got %v, want %v", got, want)
 	}
 
@@ -52,18 +52,18 @@ func TestCostAmplification(t *testing.T) {
 		{
 			Name:   "legit",
 			Source: "127.0.0.2",
-			Rate:   Rate{Phases: []target.Phase{{Duration: 20 * time.Second, StartRPS: 20, EndRPS: 20}}},
+			Rate:   Rate{Phases: []target.Phase{{Duration: 15 * time.Second, StartRPS: 20, EndRPS: 20}}},
 			Requests: []Request{
 				{Name: "get-item", Weight: 9, Method: "GET", Path: "/items/{{key}}"},
 				{Name: "record-view", Weight: 1, Method: "POST", Path: "/record",
 					Body: `{"event_id":"{{uuid}}","user_id":"u-{{seq}}","event_type":"view"}`},
 			},
-			Keys: Keys{Distribution: DistZipf, Exponent: 1.2, MissingFraction: 0.02},
+			Keys: Keys{Distribution: DistZipf, Exponent: 1.2, MissingFraction: 0},
 		},
 		{
 			Name:   "attacker",
 			Source: "127.0.0.3",
-			Rate:   Rate{Phases: []target.Phase{{Duration: 20 * time.Second, StartRPS: 100, EndRPS: 400}}},
+			Rate:   Rate{Phases: []target.Phase{{Duration: 15 * time.Second, StartRPS: 100, EndRPS: 400}}},
 			Requests: []Request{
 				{Name: "get-item", Weight: 1, Method: "GET", Path: "/items/{{key}}"},
 			},
