@@ -1,0 +1,307 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/abusesim/abusesim/capacity"
+	refserver "github.com/abusesim/abusesim/reference-server"
+	"github.com/abusesim/abusesim/scenarios"
+	"github.com/abusesim/abusesim/target"
+)
+
+// ClientIPHeader carries a traffic class's source address when the host
+// cannot bind extra loopback addresses (macOS has only 127.0.0.1 unless
+// aliased): the generator sends the class's address in this header and the
+// reference server reads the client from it instead of the connection.
+const ClientIPHeader = "X-Abusesim-Client-Ip"
+
+// Options configure Run. The zero value of every field but Scenario means
+// what the scenario says.
+type Options struct {
+	Scenario *scenarios.Scenario
+	// Profiles overrides the scenario's list of profiles, in run order.
+	Profiles []string
+	// OutDir receives summary.json, per-profile CSV files and the charts.
+	// Empty: nothing is written.
+	OutDir string
+	// Logger receives progress: a line as each profile starts and ends,
+	// and notes such as the loopback fallback. Nil discards.
+	Logger *slog.Logger
+}
+
+// Run plays the scenario against each profile in turn, each on a fresh
+// stack and table, and returns the summary. When ctx is cancelled it stops
+// the profile in progress, keeps what it recorded, skips the rest and
+// returns the partial summary with Interrupted set and no error; files in
+// OutDir are valid at every point.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	sc := opts.Scenario
+	if sc == nil {
+		return nil, fmt.Errorf("harness: no scenario")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	names := opts.Profiles
+	if len(names) == 0 {
+		names = sc.Profiles
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("harness: %w", errNoProfiles)
+	}
+	profiles := make([]refserver.Profile, len(names))
+	for i, name := range names {
+		p, err := refserver.BuiltinProfile(name)
+		if err != nil {
+			return nil, fmt.Errorf("harness: %w", err)
+		}
+		profiles[i] = p
+	}
+
+	plan, err := newPlan(sc)
+	if err != nil {
+		return nil, err
+	}
+	if opts.OutDir != "" {
+		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+			return nil, fmt.Errorf("harness: create output folder: %w", err)
+		}
+	}
+
+	sum := &Summary{
+		Scenario:  sc.Name,
+		StartedAt: time.Now().UTC(),
+		DurationS: sc.Duration.Seconds(),
+		Seed:      sc.Seed,
+		Notes:     plan.notes,
+	}
+	for _, n := range plan.notes {
+		log.Warn(n)
+	}
+
+	var series []profileSeries
+	for _, p := range profiles {
+		if ctx.Err() != nil {
+			sum.Interrupted = true
+			break
+		}
+		log.Info("profile starting", "profile", p.Name, "duration", sc.Duration)
+		ps, ser, err := runProfile(ctx, plan, p, log)
+		if err != nil {
+			return sum, fmt.Errorf("harness: profile %s: %w", p.Name, err)
+		}
+		if ctx.Err() != nil {
+			sum.Interrupted = true
+		}
+		sum.Profiles = append(sum.Profiles, ps)
+		series = append(series, ser)
+		log.Info("profile done", "profile", p.Name, "elapsed", time.Duration(ps.ElapsedS*float64(time.Second)).Round(time.Millisecond))
+
+		if opts.OutDir != "" {
+			if err := writeProfile(opts.OutDir, ser); err != nil {
+				return sum, err
+			}
+			if err := sum.WriteJSON(filepath.Join(opts.OutDir, "summary.json")); err != nil {
+				return sum, fmt.Errorf("harness: %w", err)
+			}
+		}
+	}
+
+	if opts.OutDir != "" {
+		if err := sum.WriteJSON(filepath.Join(opts.OutDir, "summary.json")); err != nil {
+			return sum, fmt.Errorf("harness: %w", err)
+		}
+		if err := writeCharts(opts.OutDir, sum, series); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// plan is the scenario resolved into what the stack and generator take.
+type plan struct {
+	table    tableSpec
+	duration time.Duration
+	seed     int64
+	classes  []target.Class
+	// clientIPHeader is set when classes cannot bind their own source
+	// addresses and send them in ClientIPHeader instead.
+	clientIPHeader string
+	notes          []string
+}
+
+func newPlan(sc *scenarios.Scenario) (*plan, error) {
+	t := sc.Table
+	p := &plan{
+		table: tableSpec{
+			Name:              t.Name,
+			PartitionKey:      t.PartitionKey,
+			BillingMode:       t.BillingMode,
+			RCU:               t.RCU,
+			WCU:               t.WCU,
+			BurstStartSeconds: t.BurstStartSeconds,
+			Items:             t.Items.Count,
+			KeyPattern:        t.Items.KeyPattern,
+			ItemBytes:         t.Items.SizeBytes,
+		},
+		duration: sc.Duration,
+		seed:     sc.Seed,
+	}
+
+	for _, c := range sc.Classes {
+		tc, err := targetClass(sc, c)
+		if err != nil {
+			return nil, fmt.Errorf("harness: class %s: %w", c.Name, err)
+		}
+		p.classes = append(p.classes, tc)
+	}
+
+	// Distinct loopback source addresses let the server tell classes apart
+	// by connection, as it would tell real clients apart. Where the host
+	// cannot bind them, send the address in a header instead.
+	for i := range p.classes {
+		c := &p.classes[i]
+		if !c.SourceAddr.IsValid() || target.CanBind(c.SourceAddr) {
+			continue
+		}
+		if p.clientIPHeader == "" {
+			p.clientIPHeader = ClientIPHeader
+			p.notes = append(p.notes, fmt.Sprintf(
+				"this host cannot bind %s as a source address; classes connect from the default "+
+					"address and the reference server identifies them by the %s header instead "+
+					"(on macOS, alias the addresses to use real sources: sudo ifconfig lo0 alias %s)",
+				c.SourceAddr, ClientIPHeader, c.SourceAddr))
+		}
+	}
+	if p.clientIPHeader != "" {
+		for i := range p.classes {
+			c := &p.classes[i]
+			if !c.SourceAddr.IsValid() {
+				continue
+			}
+			c.Headers = withHeader(c.Headers, ClientIPHeader, c.SourceAddr.String())
+			c.SourceAddr = netip.Addr{}
+		}
+	}
+	return p, nil
+}
+
+func withHeader(h map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(h)+1)
+	for hk, hv := range h {
+		out[hk] = hv
+	}
+	out[k] = v
+	return out
+}
+
+// targetClass converts a scenario class into the generator's form.
+func targetClass(sc *scenarios.Scenario, c scenarios.Class) (target.Class, error) {
+	keys, err := c.KeyDist(sc.Table)
+	if err != nil {
+		return target.Class{}, err
+	}
+	tc := target.Class{
+		Name:    c.Name,
+		Phases:  c.Rate.Phases,
+		Keys:    keys,
+		Workers: c.Workers,
+		Timeout: c.Timeout,
+	}
+	if c.Source != "" {
+		addr, err := netip.ParseAddr(c.Source)
+		if err != nil {
+			return target.Class{}, fmt.Errorf("source: %w", err)
+		}
+		tc.SourceAddr = addr
+	}
+	for _, r := range c.Requests {
+		path, err := target.ParseTemplate(r.Path)
+		if err != nil {
+			return target.Class{}, fmt.Errorf("request %s: path: %w", r.Name, err)
+		}
+		req := target.Request{Name: r.Name, Weight: r.Weight, Method: r.Method, Path: path}
+		if r.Body != "" {
+			if req.Body, err = target.ParseTemplate(r.Body); err != nil {
+				return target.Class{}, fmt.Errorf("request %s: body: %w", r.Name, err)
+			}
+			req.Headers = map[string]string{"Content-Type": "application/json"}
+		}
+		tc.Mix = append(tc.Mix, req)
+	}
+	return tc, nil
+}
+
+// profileSeries is what a profile recorded over time, for CSV and charts.
+type profileSeries struct {
+	name    string
+	start   time.Time
+	result  *target.Result
+	samples []capacity.Sample
+	summary ProfileSummary
+}
+
+// runProfile runs the plan's traffic against one profile on a fresh stack.
+func runProfile(ctx context.Context, p *plan, prof refserver.Profile, log *slog.Logger) (ProfileSummary, profileSeries, error) {
+	setup := context.WithoutCancel(ctx)
+	st, err := startStack(setup, p.table, refserver.Config{
+		Profile:        prof,
+		ClientIPHeader: p.clientIPHeader,
+		Logger:         log,
+	}, log)
+	if err != nil {
+		return ProfileSummary{}, profileSeries{}, err
+	}
+	defer st.close()
+
+	monCtx, stopMonitor := context.WithCancel(setup)
+	type monResult struct {
+		samples []capacity.Sample
+		err     error
+	}
+	monDone := make(chan monResult, 1)
+	mon := &capacity.Monitor{Source: st.endpoint, Table: p.table.Name, Interval: time.Second}
+	go func() {
+		s, err := mon.Run(monCtx)
+		monDone <- monResult{s, err}
+	}()
+
+	res, err := target.Run(ctx, target.Config{
+		BaseURL:  st.apiURL,
+		Duration: p.duration,
+		Seed:     p.seed,
+		Classes:  p.classes,
+	})
+	stopMonitor()
+	mr := <-monDone
+	if err != nil {
+		return ProfileSummary{}, profileSeries{}, fmt.Errorf("generate load: %w", err)
+	}
+	if mr.err != nil {
+		return ProfileSummary{}, profileSeries{}, fmt.Errorf("monitor capacity: %w", mr.err)
+	}
+
+	samples := mr.samples
+
+	ps := ProfileSummary{Name: prof.Name, ElapsedS: res.Elapsed.Seconds()}
+	for _, c := range res.Classes {
+		ps.Classes = append(ps.Classes, classSummary(c, res.Elapsed))
+	}
+	ps.Capacity = capacitySummary(p.table, samples)
+	ps.Cost = capacity.PricesUSEast1.Cost(capacity.Usage{
+		ConsumedRCU:    ps.Capacity.ConsumedRCU,
+		ConsumedWCU:    ps.Capacity.ConsumedWCU,
+		ProvisionedRCU: p.table.RCU,
+		ProvisionedWCU: p.table.WCU,
+		Duration:       res.Elapsed,
+	})
+	return ps, profileSeries{name: prof.Name, start: res.Start, result: res, samples: samples, summary: ps}, nil
+}
