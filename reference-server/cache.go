@@ -9,10 +9,8 @@ import (
 // itemCache holds GetItem answers by item id: the encoded JSON of a found
 // item until its TTL passes, or "not found" until the negative TTL passes.
 // It keeps at most max entries, dropping the least recently used, and is
-// safe for concurrent use.
-//
-// TODO: concurrent misses for one id each reach DynamoDB; coalescing them
-// (single flight) would save read units under a burst of identical misses.
+// safe for concurrent use. Concurrent misses are coalesced, when the
+// profile asks, by the Server's coalescer, not here.
 type itemCache struct {
 	ttl, negativeTTL time.Duration
 	max              int

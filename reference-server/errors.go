@@ -17,13 +17,6 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// throttleCodes are the DynamoDB error codes that mean "slow down".
-var throttleCodes = map[string]bool{
-	"ProvisionedThroughputExceededException": true,
-	"ThrottlingException":                    true,
-	"RequestLimitExceeded":                   true,
-}
-
 // writeJSON answers status with v encoded as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
@@ -62,6 +55,10 @@ func (s *Server) writeDynamoError(w http.ResponseWriter, r *http.Request, op str
 	isAPI := errors.As(err, &apiErr)
 
 	switch {
+	case errors.Is(err, errShedding):
+		writeRetryError(w, http.StatusServiceUnavailable, retryAfterSeconds(s.profile.Shed.For),
+			"server is shedding load while dynamodb throttles: retry later")
+
 	case isAPI && throttleCodes[apiErr.ErrorCode()]:
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "dynamodb throttled",
 			slog.String("op", op), slog.String("code", apiErr.ErrorCode()))
@@ -75,6 +72,9 @@ func (s *Server) writeDynamoError(w http.ResponseWriter, r *http.Request, op str
 
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		writeError(w, http.StatusGatewayTimeout, "dynamodb request timed out or was cancelled")
+
+	case errors.As(err, new(*badItemError)):
+		writeError(w, http.StatusBadGateway, err.Error())
 
 	case isAPI:
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "dynamodb error",

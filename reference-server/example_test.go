@@ -65,3 +65,29 @@ func ExampleNew() {
 	// 200 {"reason":"already_exists","skipped":true}
 	// 404 {"error":"item not found"}
 }
+
+// A profile is data: this one is the protected profile minus its cache, an
+// ablation for a run that asks what caching buys.
+func ExampleLoadProfile() {
+	p, err := refserver.LoadProfile([]byte(`
+name: protected-minus-cache
+rate_limit:
+  algorithm: gcra
+  key: ip
+  anonymous: {requests: 20, period: 1s, burst: 40}
+consistent_read: false
+conditional_writes: true
+throttle_status: 503
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.Name, p.RateLimit.Algorithm, p.RateLimit.Anonymous.Burst, p.Cache == nil)
+
+	_, err = refserver.LoadProfile([]byte("name: typo\nrate_limt: {}\n"))
+	fmt.Println(err != nil)
+	// Output:
+	// protected-minus-cache gcra 40 true
+	// true
+}

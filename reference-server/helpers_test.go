@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -141,12 +142,15 @@ func (c *countingDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput,
 
 // fakeDB records its inputs and answers with its fields.
 type fakeDB struct {
-	mu     sync.Mutex
-	gets   []*dynamodb.GetItemInput
-	puts   []*dynamodb.PutItemInput
-	item   map[string]types.AttributeValue
-	err    error
-	panics bool
+	mu      sync.Mutex
+	gets    []*dynamodb.GetItemInput
+	puts    []*dynamodb.PutItemInput
+	updates []*dynamodb.UpdateItemInput
+	queries []*dynamodb.QueryInput
+	scans   []*dynamodb.ScanInput
+	item    map[string]types.AttributeValue
+	err     error
+	panics  bool
 }
 
 func (f *fakeDB) GetItem(_ context.Context, in *dynamodb.GetItemInput,
@@ -191,11 +195,23 @@ func mustProfile(t *testing.T, name string) Profile {
 func newAPI(t *testing.T, db DynamoDB, p Profile, clock *fakeClock) *httptest.Server {
 	t.Helper()
 
-	s, err := New(db, Config{Table: testTable, Profile: p, ClientIPHeader: clientHeader, Now: clock.Now})
+	s, err := New(db, Config{Table: testTable, Profile: withoutRedis(p), ClientIPHeader: clientHeader, Now: clock.Now})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return newTestServer(t, s)
+}
+
+// withoutRedis returns p with its Redis-backed limiter moved to memory, for
+// tests of a profile's logic that need no Redis (redis_test.go runs the
+// Redis stores).
+func withoutRedis(p Profile) Profile {
+	if p.RateLimit != nil && p.RateLimit.Store == StoreRedis {
+		rl := *p.RateLimit
+		rl.Store = StoreMemory
+		p.RateLimit = &rl
+	}
+	return p
 }
 
 // newTestServer serves s on loopback until the test ends.
@@ -266,3 +282,43 @@ func call(t *testing.T, ts *httptest.Server, method, path, body, ip string) repl
 	}
 	return reply{status: resp.StatusCode, header: resp.Header, body: b}
 }
+
+func (f *fakeDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput,
+	_ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &dynamodb.UpdateItemOutput{Attributes: in.Key}, nil
+}
+
+func (f *fakeDB) Query(_ context.Context, in *dynamodb.QueryInput,
+	_ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queries = append(f.queries, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &dynamodb.QueryOutput{}, nil
+}
+
+func (f *fakeDB) Scan(_ context.Context, in *dynamodb.ScanInput,
+	_ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scans = append(f.scans, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &dynamodb.ScanOutput{}, nil
+}
+
+func withoutRateLimit(p Profile) Profile {
+	p.RateLimit = nil
+	return p
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

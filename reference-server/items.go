@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,7 +19,7 @@ const maxIDBytes = 255
 var notFoundBody = []byte(`{"error":"item not found"}` + "\n")
 
 // getItem answers GET /items/{id}: the item as JSON, from the cache when the
-// profile has one.
+// profile has one, with concurrent misses coalesced when it says so.
 func (s *Server) getItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := checkID(id); err != nil {
@@ -28,35 +29,76 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) {
 
 	if s.cache != nil {
 		if body, hit := s.cache.get(id, s.now()); hit {
+			if body == nil {
+				s.metrics.cache("negative_hit")
+			} else {
+				s.metrics.cache("hit")
+			}
 			writeItem(w, body)
 			return
 		}
+		s.metrics.cache("miss")
 	}
 
-	out, err := s.db.GetItem(r.Context(), &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            map[string]types.AttributeValue{s.key: &types.AttributeValueMemberS{Value: id}},
-		ConsistentRead: aws.Bool(s.profile.ConsistentRead),
-	})
+	var body []byte
+	var err error
+	if s.flight == nil {
+		body, err = s.readItem(r.Context(), id)
+	} else {
+		// The read outlives a caller that gives up, since others wait on it;
+		// the request timeout, when set, still bounds it.
+		ctx := context.WithoutCancel(r.Context())
+		if t := s.profile.RequestTimeout; t > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+		}
+		var shared bool
+		body, err, shared = s.flight.do(id, func() ([]byte, error) { return s.readItem(ctx, id) })
+		if shared {
+			s.metrics.cache("coalesced")
+		}
+	}
 	if err != nil {
 		s.writeDynamoError(w, r, "GetItem", err)
 		return
 	}
+	writeItem(w, body)
+}
+
+// readItem reads id from DynamoDB and caches the answer: its JSON, or nil
+// when there is no such item.
+func (s *Server) readItem(ctx context.Context, id string) ([]byte, error) {
+	in := &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{s.key: &types.AttributeValueMemberS{Value: id}},
+		ConsistentRead: aws.Bool(s.profile.ConsistentRead),
+	}
+	out, err := ddbCall(ctx, s, "GetItem",
+		func(ctx context.Context, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+			return s.db.GetItem(ctx, in, o...)
+		})
+	if err != nil {
+		return nil, err
+	}
 
 	var body []byte // nil: not found
 	if out.Item != nil {
-		body, err = encodeItem(out.Item)
-		if err != nil {
-			writeError(w, http.StatusBadGateway,
-				"dynamodb returned an item that cannot be shown: "+err.Error())
-			return
+		if body, err = encodeItem(out.Item); err != nil {
+			return nil, &badItemError{err}
 		}
 	}
-
 	if s.cache != nil {
 		s.cache.put(id, body, s.now())
 	}
-	writeItem(w, body)
+	return body, nil
+}
+
+// badItemError is an item DynamoDB returned that cannot be shown as JSON.
+type badItemError struct{ err error }
+
+func (e *badItemError) Error() string {
+	return "dynamodb returned an item that cannot be shown: " + e.err.Error()
 }
 
 // writeItem answers an item's JSON, or 404 when body is nil.

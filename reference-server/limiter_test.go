@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -50,18 +51,18 @@ func TestProtectedRateLimitPerClient(t *testing.T) {
 
 func TestRetryAfterFollowsReservationDelay(t *testing.T) {
 	tests := []struct {
-		rps  float64
-		want string
+		limit Limit
+		want  string
 	}{
-		{20, "1"},
-		{1, "1"},
-		{0.5, "2"},
-		{0.25, "4"},
-		{0.3, "4"}, // 3.33 s rounded up
+		{Limit{Requests: 20, Period: time.Second, Burst: 1}, "1"},
+		{Limit{Requests: 1, Period: time.Second}, "1"},
+		{Limit{Requests: 1, Period: 2 * time.Second}, "2"},
+		{Limit{Requests: 1, Period: 4 * time.Second}, "4"},
+		{Limit{Requests: 3, Period: 10 * time.Second, Burst: 1}, "4"}, // 3.33 s rounded up
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.rps), func(t *testing.T) {
-			p := Profile{Name: "slow", RateLimit: &RateLimit{RequestsPerSecond: tt.rps, Burst: 1}}
+		t.Run(fmt.Sprint(tt.limit), func(t *testing.T) {
+			p := Profile{Name: "slow", RateLimit: &RateLimit{Anonymous: tt.limit}}
 			ts := newAPI(t, &fakeDB{}, p, newFakeClock())
 
 			if r := call(t, ts, "GET", "/items/x", "", "10.0.0.1"); r.status != 404 {
@@ -88,54 +89,63 @@ func TestUnprotectedNeverLimits(t *testing.T) {
 	}
 }
 
-func TestLimiterKeySetIsBounded(t *testing.T) {
+func TestMemStoreKeySetIsBounded(t *testing.T) {
 	clock := newFakeClock()
-	lim := newClientLimiter(RateLimit{RequestsPerSecond: 10, Burst: 20, MaxClients: 100})
+	st := newMemStore(AlgorithmGCRA, 100)
+	l := Limit{Requests: 10, Period: time.Second, Burst: 20}
 
 	for i := range 1000 {
-		if ok, _ := lim.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), clock.Now()); !ok {
+		if d, _ := st.take(context.Background(), fmt.Sprintf("10.0.%d.%d", i/256, i%256), l, clock.Now()); !d.allowed {
 			t.Fatalf("new client %d refused", i)
 		}
 	}
-	if got := lim.len(); got != 100 {
-		t.Errorf("limiters kept = %d, want the cap 100", got)
+	if got := st.gcra.len(); got != 100 {
+		t.Errorf("keys kept = %d, want the cap 100", got)
 	}
 
-	// A full bucket takes Burst/rate = 2 s to refill; idle limiters then go.
-	clock.Advance(1999 * time.Millisecond)
-	lim.allow("10.9.9.9", clock.Now())
-	if got := lim.len(); got != 100 {
-		t.Errorf("before refill: limiters kept = %d, want 100", got)
+	// One request leaves a key's state for one interval (100 ms); then it
+	// is as good as new and goes.
+	clock.Advance(99 * time.Millisecond)
+	st.take(context.Background(), "10.9.9.9", l, clock.Now())
+	if got := st.gcra.len(); got != 100 {
+		t.Errorf("before expiry: keys kept = %d, want 100", got)
 	}
 	clock.Advance(time.Millisecond)
-	lim.allow("10.9.9.9", clock.Now())
-	if got := lim.len(); got != 1 {
-		t.Errorf("after refill: limiters kept = %d, want 1", got)
+	st.take(context.Background(), "10.9.9.9", l, clock.Now())
+	if got := st.gcra.len(); got != 1 {
+		t.Errorf("after expiry: keys kept = %d, want 1", got)
 	}
 }
 
-func TestLimiterDropsOnlyRefilledBuckets(t *testing.T) {
-	clock := newFakeClock()
-	lim := newClientLimiter(RateLimit{RequestsPerSecond: 1, Burst: 2, MaxClients: 10})
+func TestMemStoreKeepsUnrefilledState(t *testing.T) {
+	for _, alg := range []string{AlgorithmGCRA, AlgorithmTokenBucket} {
+		t.Run(alg, func(t *testing.T) {
+			clock := newFakeClock()
+			st := newMemStore(alg, 10)
+			l := Limit{Requests: 1, Period: time.Second, Burst: 2}
+			take := func() decision {
+				d, _ := st.take(context.Background(), "a", l, clock.Now())
+				return d
+			}
 
-	for range 2 {
-		if ok, _ := lim.allow("a", clock.Now()); !ok {
-			t.Fatal("burst refused")
-		}
-	}
-	ok, wait := lim.allow("a", clock.Now())
-	if ok || wait != time.Second {
-		t.Fatalf("past burst: ok=%v wait=%v, want refused with 1s", ok, wait)
-	}
+			for range 2 {
+				if !take().allowed {
+					t.Fatal("burst refused")
+				}
+			}
+			if d := take(); d.allowed || d.retryAfter != time.Second {
+				t.Fatalf("past burst: %+v, want refused with 1s", d)
+			}
 
-	// 1.5 s later "a" holds 1.5 tokens: its limiter must be kept, so only one
-	// request passes.
-	clock.Advance(1500 * time.Millisecond)
-	if ok, _ := lim.allow("a", clock.Now()); !ok {
-		t.Fatal("refilled token refused")
-	}
-	if ok, _ := lim.allow("a", clock.Now()); ok {
-		t.Error("a second request passed: the half-refilled limiter was dropped")
+			// 1.5 s later only one request has come back.
+			clock.Advance(1500 * time.Millisecond)
+			if !take().allowed {
+				t.Fatal("refilled request refused")
+			}
+			if take().allowed {
+				t.Error("a second request passed: the half-refilled state was dropped")
+			}
+		})
 	}
 }
 
@@ -165,7 +175,7 @@ func TestClientIP(t *testing.T) {
 				r.Header.Set(clientHeader, tt.value)
 			}
 
-			if got := s.clientIP(r); got != tt.want {
+			if got := s.clientIP(r); got != "ip:"+tt.want {
 				t.Errorf("clientIP = %q, want %q", got, tt.want)
 			}
 		})
@@ -173,7 +183,7 @@ func TestClientIP(t *testing.T) {
 }
 
 func TestRateLimitKeyedByRemoteAddr(t *testing.T) {
-	p := Profile{Name: "one", RateLimit: &RateLimit{RequestsPerSecond: 1, Burst: 1}}
+	p := Profile{Name: "one", RateLimit: &RateLimit{Anonymous: Limit{Requests: 1, Period: time.Second}}}
 	s, err := New(&fakeDB{}, Config{Table: testTable, Profile: p, Now: newFakeClock().Now})
 	if err != nil {
 		t.Fatal(err)

@@ -2,10 +2,12 @@ package refserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -45,12 +47,31 @@ func badRequest(format string, args ...any) *clientError {
 }
 
 // record answers POST /record: it writes the event as an item keyed by its
-// event_id, once only when the profile has conditional writes.
+// event_id, once only when the profile has conditional writes, and skips it
+// when the dedupe window saw the same user and event type.
 func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 	ev, cerr := s.decodeEvent(w, r)
 	if cerr != nil {
 		writeError(w, cerr.status, cerr.msg)
 		return
+	}
+	if !s.allowWrite(w, r) {
+		return
+	}
+
+	// The article's order: check the cache, write, then remember. Two
+	// concurrent events of one user and type both pass the check.
+	dedupeKey := "recent:" + ev.UserID + ":" + ev.Type
+	if s.dedupe != nil {
+		seen, err := s.dedupe.seen(r.Context(), dedupeKey, s.now())
+		if err != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "dedupe store failed; writing anyway", slog.Any("err", err))
+		}
+		if seen {
+			s.metrics.add(1, "abusesim_writes_skipped_total", "reason", "recent_duplicate")
+			writeJSON(w, http.StatusOK, map[string]any{"skipped": true, "reason": "recent_duplicate"})
+			return
+		}
 	}
 
 	in := &dynamodb.PutItemInput{
@@ -61,9 +82,14 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 		in.ConditionExpression = aws.String(conditionNotExists)
 	}
 
-	if _, err := s.db.PutItem(r.Context(), in); err != nil {
+	_, err := ddbCall(r.Context(), s, "PutItem",
+		func(ctx context.Context, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+			return s.db.PutItem(ctx, in, o...)
+		})
+	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ConditionalCheckFailedException" {
+			s.metrics.add(1, "abusesim_writes_skipped_total", "reason", "already_exists")
 			writeJSON(w, http.StatusOK, map[string]any{"skipped": true, "reason": "already_exists"})
 			return
 		}
@@ -71,10 +97,31 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.dedupe != nil {
+		if err := s.dedupe.remember(r.Context(), dedupeKey, s.profile.DedupeWindow, s.now()); err != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "dedupe store failed", slog.Any("err", err))
+		}
+	}
 	if s.cache != nil {
 		s.cache.forget(ev.ID)
 	}
 	writeJSON(w, http.StatusCreated, map[string]bool{"written": true})
+}
+
+// allowWrite applies the per-principal write limit, answering 429 itself
+// when it refuses.
+func (s *Server) allowWrite(w http.ResponseWriter, r *http.Request) bool {
+	if s.writes == nil {
+		return true
+	}
+	d, _ := s.writes.take(r.Context(), s.clientIP(r), *s.profile.WriteLimit, s.now()) // memory: no error
+	if d.allowed {
+		return true
+	}
+	secs := retryAfterSeconds(d.retryAfter)
+	writeRetryError(w, http.StatusTooManyRequests, secs,
+		fmt.Sprintf("write limit exceeded: retry after %d s", secs))
+	return false
 }
 
 // eventItem is the item stored for ev, received at now.
@@ -217,17 +264,21 @@ func payloadField(raw json.RawMessage) (types.AttributeValue, *clientError) {
 	if raw[0] != '{' {
 		return nil, badRequest("field \"payload\" must be an object, got %s", jsonKind(raw))
 	}
+	return attributeField(raw, "payload")
+}
 
+// attributeField turns the JSON value of field name into an attribute value.
+func attributeField(raw json.RawMessage, name string) (types.AttributeValue, *clientError) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		return nil, badRequest("field \"payload\": %v", err)
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badRequest("field %q: %v", name, err)
 	}
 
-	av, err := jsonToValue(obj, 0)
+	av, err := jsonToValue(v, 0)
 	if err != nil {
-		return nil, badRequest("field \"payload\": %v", err)
+		return nil, badRequest("field %q: %v", name, err)
 	}
 	return av, nil
 }

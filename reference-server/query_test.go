@@ -1,0 +1,150 @@
+package refserver
+
+import (
+	"encoding/json"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// pageOf decodes a page answer.
+func pageOf(t *testing.T, r reply) (items []map[string]any, cursor string) {
+	t.Helper()
+	var p struct {
+		Items  []map[string]any `json:"items"`
+		Cursor string           `json:"cursor"`
+	}
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("page %s: %v", r.body, err)
+	}
+	return p.Items, p.Cursor
+}
+
+func TestUserItemsPagesThroughTheGSI(t *testing.T) {
+	m := newMeteredTable(t, 300) // users u-0 .. u-9, 30 items each
+	tests := []struct {
+		profile, query string
+		pages          []int
+	}{
+		{ProfileProtected, "", []int{25, 5}},        // no limit: DefaultPageSize
+		{ProfileProtected, "limit=1000", []int{30}}, // clamped to 100
+		{ProfileProtected, "limit=12", []int{12, 12, 6}},
+		{ProfileUnprotected, "", []int{30}}, // DynamoDB's full page
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile+"/"+tt.query, func(t *testing.T) {
+			ts := newAPI(t, m.db, withoutRateLimit(mustProfile(t, tt.profile)), newFakeClock())
+			var got []int
+			seen := map[string]bool{}
+			cursor := ""
+			for range 10 {
+				q := url.Values{}
+				if tt.query != "" {
+					q, _ = url.ParseQuery(tt.query)
+				}
+				if cursor != "" {
+					q.Set("cursor", cursor)
+				}
+				r := call(t, ts, "GET", "/users/u-1/items?"+q.Encode(), "", "")
+				if r.status != 200 {
+					t.Fatalf("status %d: %s", r.status, r.body)
+				}
+				items, next := pageOf(t, r)
+				got = append(got, len(items))
+				for _, it := range items {
+					if it["user_id"] != "u-1" || seen[it["id"].(string)] {
+						t.Fatalf("item %v: wrong user or seen twice", it)
+					}
+					seen[it["id"].(string)] = true
+				}
+				if cursor = next; cursor == "" {
+					break
+				}
+			}
+			if len(got) != len(tt.pages) || len(seen) != 30 {
+				t.Fatalf("pages %v (%d items), want %v (30 items)", got, len(seen), tt.pages)
+			}
+			for i := range got {
+				if got[i] != tt.pages[i] {
+					t.Errorf("pages %v, want %v", got, tt.pages)
+					break
+				}
+			}
+		})
+	}
+}
+
+func TestPageParamsRefuseBadInput(t *testing.T) {
+	ts := newAPI(t, &fakeDB{}, mustProfile(t, ProfileProtected), newFakeClock())
+	for _, target := range []string{
+		"/users/u-1/items?limit=0",
+		"/users/u-1/items?limit=-3",
+		"/users/u-1/items?limit=ten",
+		"/users/u-1/items?cursor=not-base64!",
+		"/users/u-1/items?cursor=bnVsbA",      // "null"
+		"/users/u-1/items?cursor=eyJpZCI6MX0", // {"id":1}
+		"/search?q=",
+		"/search?q=a&cursor=e30", // {}
+	} {
+		r := call(t, ts, "GET", target, "", "10.0.0.1")
+		if r.status != 400 {
+			t.Errorf("GET %s: status %d, want 400 (%s)", target, r.status, r.body)
+			continue
+		}
+		r.errorMsg(t)
+	}
+}
+
+func TestScanCaps(t *testing.T) {
+	off := Profile{Name: "no-scan", Scan: &ScanLimit{Disabled: true}}
+	ts := newAPI(t, &fakeDB{}, off, newFakeClock())
+	if r := call(t, ts, "GET", "/search?q=a", "", ""); r.status != 403 {
+		t.Errorf("disabled search: status %d, want 403", r.status)
+	}
+
+	clock := newFakeClock()
+	capped := Profile{Name: "few-scans", Scan: &ScanLimit{PerMinute: 2}}
+	db := &fakeDB{}
+	ts = newAPI(t, db, capped, clock)
+	var codes []int
+	for _, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
+		codes = append(codes, call(t, ts, "GET", "/search?q=a", "", ip).status)
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 || len(db.scans) != 2 {
+		t.Errorf("3 scans from 3 clients under a cap of 2 a minute: %v, %d Scans; want 200 200 429, 2",
+			codes, len(db.scans))
+	}
+	clock.Advance(30 * time.Second)
+	if r := call(t, ts, "GET", "/search?q=a", "", "10.0.0.4"); r.status != 200 {
+		t.Errorf("30 s later: status %d, want 200 (one scan came back)", r.status)
+	}
+}
+
+func TestWriteLimitStopsUniqueIDFlood(t *testing.T) {
+	clock := newFakeClock()
+	db := &fakeDB{}
+	ts := newAPI(t, db, withoutRateLimit(mustProfile(t, ProfileProtected)), clock)
+
+	written, limited := 0, 0
+	for i := range 30 {
+		body := sprintf(`{"event_id":"flood-%d","user_id":"u-%d","event_type":"view"}`, i, i)
+		switch r := call(t, ts, "POST", "/record", body, "10.0.0.66"); r.status {
+		case 201:
+			written++
+		case 429:
+			limited++
+		default:
+			t.Fatalf("write %d: status %d %s", i, r.status, r.body)
+		}
+	}
+	if written != 10 || limited != 20 || len(db.puts) != 10 {
+		t.Errorf("30 unique events from one client: %d written, %d limited, %d PutItems; want 10, 20, 10 "+
+			"(conditional writes alone would let all 30 through)", written, limited, len(db.puts))
+	}
+	if r := call(t, ts, "PUT", "/items/a", `{"x":1}`, "10.0.0.66"); r.status != 429 {
+		t.Errorf("PUT from the same client: status %d, want 429 (writes share the limit)", r.status)
+	}
+	if r := call(t, ts, "POST", "/record", `{"event_id":"e","user_id":"u","event_type":"v"}`, "10.0.0.67"); r.status != 201 {
+		t.Errorf("another client: status %d, want 201", r.status)
+	}
+}
