@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 )
 
 // targetPrefix is the X-Amz-Target prefix of DynamoDB's JSON 1.0 API.
@@ -25,18 +27,37 @@ type backendResponse struct {
 	body   []byte
 }
 
+// backendURL is the address of every in-process backend call.
+var backendURL = &url.URL{Scheme: "http", Host: "backend.local", Path: "/"}
+
 // handlerBackend calls an in-process http.Handler, such as minidyn's server.
 type handlerBackend struct {
 	handler http.Handler
 }
 
-func (b handlerBackend) call(ctx context.Context, op string, body []byte) (*backendResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("backend %s: %w", op, err)
-	}
-	req.Header.Set("Content-Type", amzJSONContentType)
-	req.Header.Set("X-Amz-Target", targetPrefix+op)
+func (b handlerBackend) call(ctx context.Context, op string, body []byte) (resp *backendResponse, err error) {
+	// An engine that panics on odd input must not take the endpoint down.
+	defer func() {
+		if p := recover(); p != nil {
+			resp, err = nil, fmt.Errorf("backend %s: engine panicked: %v", op, p)
+		}
+	}()
+	// Built by hand rather than by http.NewRequest, which would parse the
+	// same URL on every call.
+	req := (&http.Request{
+		Method:        http.MethodPost,
+		URL:           backendURL,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Host:          backendURL.Host,
+		ContentLength: int64(len(body)),
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		Header: http.Header{
+			"Content-Type": {amzJSONContentType},
+			"X-Amz-Target": {targetPrefix + op},
+		},
+	}).WithContext(ctx)
 
 	rec := &memoryResponse{header: make(http.Header)}
 	b.handler.ServeHTTP(rec, req)

@@ -11,11 +11,23 @@ const (
 	returnIndexes = "INDEXES"
 )
 
-// tableUsage is what one call consumed on one table, in capacity units.
+// tableUsage is what one call consumed on one table, in capacity units:
+// on the table itself, and on each of its secondary indexes.
 type tableUsage struct {
 	table      string
 	readUnits  float64
 	writeUnits float64
+	indexes    []indexUsage
+}
+
+// total returns the units of u and all its indexes.
+func (u tableUsage) total() (read, write float64) {
+	read, write = u.readUnits, u.writeUnits
+	for _, ix := range u.indexes {
+		read += ix.readUnits
+		write += ix.writeUnits
+	}
+	return read, write
 }
 
 // capacityUnits is DynamoDB's Capacity shape.
@@ -29,25 +41,40 @@ type capacityUnits struct {
 type consumedCapacity struct {
 	TableName string `json:"TableName"`
 	capacityUnits
-	Table *capacityUnits `json:"Table,omitempty"`
+	Table                  *capacityUnits           `json:"Table,omitempty"`
+	GlobalSecondaryIndexes map[string]capacityUnits `json:"GlobalSecondaryIndexes,omitempty"`
+	LocalSecondaryIndexes  map[string]capacityUnits `json:"LocalSecondaryIndexes,omitempty"`
 }
 
-// consumedCapacityOf renders u; with INDEXES it adds the per-table figures.
-//
-// TODO: secondary indexes are not metered (no GSI write amplification, no
-// LocalSecondaryIndexes/GlobalSecondaryIndexes figures).
+func unitsOf(read, write float64) capacityUnits {
+	c := capacityUnits{CapacityUnits: read + write}
+	if read > 0 {
+		c.ReadCapacityUnits = &read
+	}
+	if write > 0 {
+		c.WriteCapacityUnits = &write
+	}
+	return c
+}
+
+// consumedCapacityOf renders u: the total over the table and its indexes,
+// and with INDEXES the table's own figures and each index's.
 func consumedCapacityOf(u tableUsage, mode string) consumedCapacity {
-	c := capacityUnits{CapacityUnits: u.readUnits + u.writeUnits}
-	if u.readUnits > 0 {
-		c.ReadCapacityUnits = &u.readUnits
+	out := consumedCapacity{TableName: u.table, capacityUnits: unitsOf(u.total())}
+	if mode != returnIndexes {
+		return out
 	}
-	if u.writeUnits > 0 {
-		c.WriteCapacityUnits = &u.writeUnits
-	}
-	out := consumedCapacity{TableName: u.table, capacityUnits: c}
-	if mode == returnIndexes {
-		table := c
-		out.Table = &table
+	table := unitsOf(u.readUnits, u.writeUnits)
+	out.Table = &table
+	for _, ix := range u.indexes {
+		m := &out.LocalSecondaryIndexes
+		if ix.global {
+			m = &out.GlobalSecondaryIndexes
+		}
+		if *m == nil {
+			*m = map[string]capacityUnits{}
+		}
+		(*m)[ix.name] = unitsOf(ix.readUnits, ix.writeUnits)
 	}
 	return out
 }
@@ -108,6 +135,7 @@ func mergeUsage(used []tableUsage) []tableUsage {
 		}
 		m.readUnits += u.readUnits
 		m.writeUnits += u.writeUnits
+		m.indexes = mergeIndexUsage(m.indexes, u.indexes)
 	}
 	slices.Sort(names)
 	out := make([]tableUsage, 0, len(names))
@@ -115,4 +143,18 @@ func mergeUsage(used []tableUsage) []tableUsage {
 		out = append(out, *byTable[n])
 	}
 	return out
+}
+
+// mergeIndexUsage adds more to sum, index by index.
+func mergeIndexUsage(sum, more []indexUsage) []indexUsage {
+	for _, x := range more {
+		i := slices.IndexFunc(sum, func(s indexUsage) bool { return s.name == x.name })
+		if i < 0 {
+			sum = append(sum, x)
+			continue
+		}
+		sum[i].readUnits += x.readUnits
+		sum[i].writeUnits += x.writeUnits
+	}
+	return sum
 }

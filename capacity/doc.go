@@ -1,24 +1,34 @@
 // Package capacity models DynamoDB's capacity accounting and enforces it in
 // front of a local DynamoDB engine.
 //
-// The package has four parts:
+// The package has five parts:
 //
 //   - the unit model: [ItemSize] measures an item on DynamoDB's JSON wire
 //     form, [ReadUnits] and [WriteUnits] turn sizes into capacity units by
-//     AWS's published rules;
-//   - the limiter: a [Bucket] holds one table's provisioned read or write
-//     throughput with a 300-second burst pool, driven by explicit instants so
-//     it can be tested with fixed times;
+//     AWS's published rules, and secondary index writes are sized by the
+//     index entries they change;
+//   - the limits: a [Bucket] holds a table's provisioned read or write
+//     throughput with a 300-second burst pool; partitions cap a hot key at
+//     [PartitionReadUnits] and [PartitionWriteUnits]; on-demand tables
+//     serve twice their previous peak, within OnDemandThroughput and the
+//     [TableQuotaUnits] quota; every limit takes explicit instants, so it
+//     is tested with fixed times;
 //   - the endpoint: an [Endpoint] is an http.Handler speaking DynamoDB JSON
-//     1.0 that meters every request, throttles it with DynamoDB's own
-//     ProvisionedThroughputExceededException, forwards it to a backend engine
-//     (embedded minidyn by default) and records per-second [Sample]s, which a
-//     [Monitor] collects through the [Source] interface;
+//     1.0 that meters every call, throttles it with DynamoDB's own errors
+//     (ProvisionedThroughputExceededException or ThrottlingException with
+//     their throttling reasons), forwards it to a backend engine (embedded
+//     minidyn by default, or a [RemoteBackend] such as dynalite) and
+//     records per-second AWS/DynamoDB metrics;
+//   - the metrics: the same endpoint answers CloudWatch's GetMetricData,
+//     GetMetricStatistics and ListMetrics in CloudWatch's own protocol
+//     (Smithy RPC v2 CBOR), and a [Monitor] collects a table's series
+//     through a [Source] such as [CloudWatchSource], against the local
+//     endpoint or AWS alike;
 //   - pricing: [Prices] turns a run's [Usage] into on-demand and provisioned
 //     [Cost] figures.
 //
-// Sources for the rules are named where each rule lives. Capacity figures keep
-// DynamoDB's terms: RCU and WCU for provisioned capacity units, RRU and WRU for
-// on-demand request units (a consumed read unit is one RRU, a consumed write
-// unit one WRU).
+// docs/capacity-model.md lists every rule with its AWS source and every
+// approximation. Capacity figures keep DynamoDB's terms: RCU and WCU for
+// provisioned capacity units, RRU and WRU for on-demand request units (a
+// consumed read unit is one RRU, a consumed write unit one WRU).
 package capacity

@@ -2,10 +2,12 @@ package capacity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +38,15 @@ type EndpointConfig struct {
 	// BurstStartSeconds is how many seconds of provisioned capacity a
 	// table's burst pools hold when it is created, 0..BurstSeconds.
 	BurstStartSeconds float64
+	// ExclusiveBackend vouches that nothing but this endpoint writes to
+	// Backend once it serves its first call, which lets it remember item
+	// sizes instead of re-reading the item every write replaces. It is
+	// implied when Backend is nil (the endpoint's own embedded engine).
+	ExclusiveBackend bool
+	// Partitions sets the partition count of the named tables; a table not
+	// named gets DynamoDB's heuristic from its throughput (see
+	// docs/capacity-model.md).
+	Partitions map[string]int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives diagnostics; nil discards them.
@@ -45,8 +56,9 @@ type EndpointConfig struct {
 // Endpoint is an http.Handler speaking DynamoDB's JSON 1.0 protocol. For
 // every data-plane request it:
 //
-//   - throttles it with ProvisionedThroughputExceededException when a
-//     provisioned table it touches has less than one unit available;
+//   - throttles it when a table, global index or partition it touches has
+//     less than one unit available, with DynamoDB's error and throttling
+//     reason (see docs/capacity-model.md);
 //   - forwards it to the backend;
 //   - computes the capacity it consumed by AWS's rules, using unmetered
 //     internal reads of the backend for sizes the response does not show
@@ -54,14 +66,17 @@ type EndpointConfig struct {
 //   - debits the table's limiter, records the consumption per second, and
 //     adds ConsumedCapacity to the response when the request asked for it.
 //
-// Tables and their throughput are learnt from CreateTable and UpdateTable as
-// they pass through (or, for a table created elsewhere, from DescribeTable).
-// Every response carries X-Amz-Crc32. An Endpoint is safe for concurrent use.
+// Tables, their indexes and their throughput are learnt from CreateTable and
+// UpdateTable as they pass through (or, for a table created elsewhere, from
+// DescribeTable). Calls to CloudWatch's RPC v2 CBOR paths are answered from
+// the recorded metrics. Every DynamoDB response carries X-Amz-Crc32. An
+// Endpoint is safe for concurrent use.
 type Endpoint struct {
 	backend    backend
 	region     string
 	account    string
 	burstStart float64
+	partitions map[string]int
 	now        func() time.Time
 	logger     *slog.Logger
 	rec        *recorder
@@ -70,6 +85,8 @@ type Endpoint struct {
 	// control-plane calls (and anything unrecognised) the backend alone:
 	// minidyn reads and writes its table map without locking for those.
 	engine sync.RWMutex
+
+	sizes *sizeCache // nil unless the backend is written only through e
 
 	tablesMu sync.RWMutex
 	tables   map[string]*tableState
@@ -90,10 +107,14 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 		region:     cfg.Region,
 		account:    cfg.AccountID,
 		burstStart: min(max(cfg.BurstStartSeconds, 0), BurstSeconds),
+		partitions: cfg.Partitions,
 		now:        cfg.Now,
 		logger:     cfg.Logger,
 		rec:        newRecorder(),
 		tables:     make(map[string]*tableState),
+	}
+	if cfg.Backend == nil || cfg.ExclusiveBackend {
+		e.sizes = newSizeCache()
 	}
 	if e.region == "" {
 		e.region = DefaultRegion
@@ -120,7 +141,8 @@ func (e *Endpoint) Samples(ctx context.Context, table string, start, end time.Ti
 	return e.rec.samples(table, start, end), nil
 }
 
-// ServeHTTP handles one DynamoDB API call.
+// ServeHTTP handles one DynamoDB API call, or one CloudWatch call on
+// CloudWatch's RPC v2 CBOR paths.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, "UnknownOperationException",
@@ -139,21 +161,82 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if op, ok := strings.CutPrefix(r.URL.Path, cloudWatchPathPrefix); ok {
+		e.serveCloudWatch(w, r, op, body)
+		return
+	}
+
 	target := r.Header.Get("X-Amz-Target")
-	op := target[strings.LastIndex(target, ".")+1:]
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	if !ok || op == "" {
+		writeError(w, http.StatusBadRequest, "UnknownOperationException",
+			"X-Amz-Target must be DynamoDB_20120810.<Operation>, got "+strconv.Quote(target))
+		return
+	}
 	if planOp, ok := planners[op]; ok {
 		e.serveData(r.Context(), w, op, body, planOp)
+		return
+	}
+	if !controlOps[op] {
+		writeError(w, http.StatusBadRequest, "UnknownOperationException",
+			"unknown operation "+strconv.Quote(op))
+		return
+	}
+	if !json.Valid(body) {
+		writeError(w, http.StatusBadRequest, "SerializationException",
+			op+": the request body is not valid JSON")
 		return
 	}
 	e.serveControl(r.Context(), w, op, body)
 }
 
-// serveControl forwards a control-plane or unrecognised call, alone in the
-// backend, and learns tables from its success.
+// forgetSizes drops the size cache's entries of the table a CreateTable or
+// DeleteTable names.
+func (e *Endpoint) forgetSizes(body []byte) {
+	var req struct{ TableName string }
+	if e.sizes != nil && json.Unmarshal(body, &req) == nil {
+		e.sizes.forgetTable(req.TableName)
+	}
+}
+
+// controlOps are the DynamoDB operations (the API of
+// aws-sdk-go-v2/service/dynamodb v1.74) forwarded to the backend
+// unmetered; any other name is an UnknownOperationException.
+var controlOps = func() map[string]bool {
+	ops := map[string]bool{}
+	for _, op := range strings.Fields(`BatchExecuteStatement CancelBulkOperation CreateBackup
+		CreateGlobalTable CreateTable DeleteBackup DeleteResourcePolicy DeleteTable DescribeBackup
+		DescribeBulkOperation DescribeContinuousBackups DescribeContributorInsights DescribeEndpoints
+		DescribeExport DescribeGlobalTable DescribeGlobalTableSettings DescribeImport
+		DescribeKinesisStreamingDestination DescribeLimits DescribeTable DescribeTableReplicaAutoScaling
+		DescribeTimeToLive DisableKinesisStreamingDestination EnableKinesisStreamingDestination
+		ExecuteStatement ExecuteTransaction ExportTableToPointInTime GetResourcePolicy ImportTable
+		ListBackups ListBulkOperations ListContributorInsights ListExports ListGlobalTables ListImports
+		ListTables ListTagsOfResource PutResourcePolicy RestoreTableFromBackup RestoreTableToPointInTime
+		SearchVectors StartBulkPutItems TagResource UntagResource UpdateContinuousBackups
+		UpdateContributorInsights UpdateGlobalTable UpdateGlobalTableSettings
+		UpdateKinesisStreamingDestination UpdateTable UpdateTableReplicaAutoScaling UpdateTimeToLive`) {
+		ops[op] = true
+	}
+	return ops
+}()
+
+// itemWritingControlOps write items unseen by the data-plane planners.
+var itemWritingControlOps = map[string]bool{
+	"ExecuteStatement": true, "BatchExecuteStatement": true, "ExecuteTransaction": true, "StartBulkPutItems": true,
+}
+
+// serveControl forwards a control-plane call, alone in the backend, and
+// learns tables from its success.
 func (e *Endpoint) serveControl(ctx context.Context, w http.ResponseWriter, op string, body []byte) {
 	e.engine.Lock()
 	resp, err := e.backend.call(ctx, op, body)
 	e.engine.Unlock()
+	if itemWritingControlOps[op] && e.sizes != nil {
+		// TODO: PartiQL and bulk calls are neither metered nor throttled;
+		// they may change any item, so the size cache starts again.
+		e.sizes.forgetAll()
+	}
 	if err != nil {
 		e.backendFailed(w, op, err)
 		return
@@ -165,7 +248,11 @@ func (e *Endpoint) serveControl(ctx context.Context, w http.ResponseWriter, op s
 		case "DeleteTable":
 			out = e.describeTable(out, "TableDescription", "DELETING")
 			e.learn(op, body, e.now())
+			e.forgetSizes(body)
 		case "CreateTable", "UpdateTable":
+			if op == "CreateTable" {
+				e.forgetSizes(body)
+			}
 			e.learn(op, body, e.now())
 			out = e.describeTable(out, "TableDescription", "ACTIVE")
 		case "DescribeTable":
@@ -181,10 +268,18 @@ func (e *Endpoint) serveData(
 ) {
 	p, err := planOp(body)
 	if err != nil {
-		// Not a request the endpoint can read: the backend answers with its
-		// own validation error, and nothing is consumed.
-		e.logger.Debug("capacity endpoint cannot read request; forwarding unmetered", "op", op, "err", err)
-		e.serveUnmetered(ctx, w, op, body)
+		writeError(w, http.StatusBadRequest, "SerializationException", serializationMessage(op, err))
+		return
+	}
+	for _, name := range p.tables {
+		if msg := validateTableName(name); msg != "" {
+			writeError(w, http.StatusBadRequest, "ValidationException", msg)
+			return
+		}
+	}
+	if len(p.tables) == 0 {
+		writeError(w, http.StatusBadRequest, "ValidationException",
+			"1 validation error detected: the request names no table")
 		return
 	}
 
@@ -194,9 +289,22 @@ func (e *Endpoint) serveData(
 			states[name] = t
 		}
 	}
-	if t := e.admit(p, states); t != nil {
-		writeThrottle(w, t.arn, p.write)
-		return
+	started := e.now()
+	refused := e.admit(op, p, states, started)
+	var held map[string]json.RawMessage
+	if len(refused) > 0 {
+		// A batch call goes on without the tables that are out of capacity
+		// and hands their part back unprocessed; anything else, or a batch
+		// none of whose tables can be served, is throttled.
+		var partial *plan
+		if p.list && batchUnprocessedField[op] != "" && len(refused) < len(p.tables) {
+			partial, body, held = withoutTables(op, body, refused)
+		}
+		if partial == nil {
+			writeThrottle(w, refused[0])
+			return
+		}
+		p = partial
 	}
 
 	x := &executor{e: e, op: op, body: body, states: states}
@@ -214,61 +322,114 @@ func (e *Endpoint) serveData(
 
 	now := e.now()
 	for _, u := range used {
-		e.charge(states[u.table], u, now)
+		e.charge(states[u.table], p, u, now)
 	}
 	out := resp.body
 	if resp.status == http.StatusOK {
+		out = withUnprocessed(out, batchUnprocessedField[op], held)
 		out = withConsumedCapacity(out, p, used)
+		for _, name := range p.tables {
+			e.rec.latency(name, op, now, now.Sub(started))
+		}
 	}
 	e.reply(w, resp, out)
 }
 
-// admit returns the first table p would exceed the throughput of, recording
-// the throttle event, or nil when p may run.
-//
-// TODO: a batch call is refused whole when any of its tables is short;
-// DynamoDB refuses it only when nothing could be done and otherwise returns
-// the throttled part as UnprocessedKeys or UnprocessedItems. Partition-level
-// limits (3,000 RCU and 1,000 WCU per partition) are not modelled either.
-func (e *Endpoint) admit(p *plan, states map[string]*tableState) *tableState {
-	now := e.now()
+// admit returns why p may not run on each table that is out of capacity,
+// in table order, recording the throttle events; none means p may run. A
+// read of a global index is held to the index's limits; a write to the
+// table's and to those of every global index (DynamoDB throttles a table
+// write whose index is out of write capacity), the refusal naming the index.
+// Only a batch call is checked past its first refused table.
+func (e *Endpoint) admit(op string, p *plan, states map[string]*tableState, now time.Time) []*throttle {
+	var refused []*throttle
 	for _, name := range p.tables {
 		t := states[name]
 		if t == nil {
 			continue
 		}
-		if b := t.bucket(p.write); b != nil && !b.AllowAt(now) {
-			e.rec.throttled(name, now, p.write)
-			return t
+		index, th := t.refusal(p, now)
+		if th == nil {
+			continue
+		}
+		th.table = name
+		e.rec.throttled(name, index, op, now, p.write, p.events(name), th.reason)
+		refused = append(refused, th)
+		if batchUnprocessedField[op] == "" {
+			break
 		}
 	}
-	return nil
+	return refused
 }
 
-// charge debits and records what one table consumed.
-func (e *Endpoint) charge(t *tableState, u tableUsage, now time.Time) {
-	e.rec.consumed(u.table, now, u.readUnits, u.writeUnits)
+// refusal returns why p may not run on t at now, and the index refused
+// ("" for the table), or a nil throttle when it may.
+func (t *tableState) refusal(p *plan, now time.Time) (string, *throttle) {
+	refuse := func(ix *indexState, th *throttle) (string, *throttle) {
+		if ix == nil {
+			th.resource = t.arn
+			return "", th
+		}
+		th.reason = "Index" + strings.TrimPrefix(th.reason, "Table")
+		th.resource = ix.arn
+		return ix.name, th
+	}
+	if ix := t.index(p.index); ix != nil && ix.global && !p.write {
+		if th := ix.lim.admit(now, false, nil); th != nil {
+			return refuse(ix, th)
+		}
+		return "", nil
+	}
+	if th := t.lim.admit(now, p.write, t.partitionsOf(p.keys[t.name])); th != nil {
+		return refuse(nil, th)
+	}
+	if !p.write {
+		return "", nil
+	}
+	for _, ix := range t.indexes {
+		if ix.global {
+			if th := ix.lim.admit(now, true, nil); th != nil {
+				return refuse(ix, th)
+			}
+		}
+	}
+	return "", nil
+}
+
+// charge debits and records what one table consumed: local index units
+// count as the table's, global index units as each index's own.
+func (e *Endpoint) charge(t *tableState, p *plan, u tableUsage, now time.Time) {
+	read, write := u.readUnits, u.writeUnits
+	for _, ix := range u.indexes {
+		if !ix.global {
+			read += ix.readUnits
+			write += ix.writeUnits
+		}
+	}
+	e.rec.consumed(u.table, "", now, read, write)
+	for _, ix := range u.indexes {
+		if ix.global {
+			e.rec.consumed(u.table, ix.name, now, ix.readUnits, ix.writeUnits)
+		}
+	}
 	if t == nil {
 		return
 	}
-	if t.read != nil && u.readUnits > 0 {
-		t.read.DebitAt(now, u.readUnits)
+	if !t.onDemand {
+		e.rec.provisioned(t.name, "", now, t.rcu, t.wcu)
 	}
-	if t.write != nil && u.writeUnits > 0 {
-		t.write.DebitAt(now, u.writeUnits)
+	parts := t.partitionsOf(p.keys[u.table])
+	t.lim.debit(now, false, read, parts)
+	t.lim.debit(now, true, write, parts)
+	for _, used := range u.indexes {
+		if ix := t.index(used.name); ix != nil && ix.global {
+			if !t.onDemand {
+				e.rec.provisioned(t.name, ix.name, now, ix.rcu, ix.wcu)
+			}
+			ix.lim.debit(now, false, used.readUnits, nil)
+			ix.lim.debit(now, true, used.writeUnits, nil)
+		}
 	}
-}
-
-// serveUnmetered forwards a call the endpoint cannot read.
-func (e *Endpoint) serveUnmetered(ctx context.Context, w http.ResponseWriter, op string, body []byte) {
-	e.engine.RLock()
-	resp, err := e.backend.call(ctx, op, body)
-	e.engine.RUnlock()
-	if err != nil {
-		e.backendFailed(w, op, err)
-		return
-	}
-	e.reply(w, resp, resp.body)
 }
 
 // reply writes a backend response with body (possibly rewritten).

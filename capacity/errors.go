@@ -20,6 +20,9 @@ const (
 	throughputMessage  = "The level of configured provisioned throughput for the table was exceeded. " +
 		"Consider increasing your provisioning level with the UpdateTable API."
 	conditionalCheckFailed = "ConditionalCheckFailedException"
+	throttlingException    = "ThrottlingException"
+	throttlingMessage      = "Throughput exceeds the current throughput limit for your table. " +
+		"Please try again later, or raise the table's maximum throughput."
 
 	reasonReadExceeded  = "TableReadProvisionedThroughputExceeded"
 	reasonWriteExceeded = "TableWriteProvisionedThroughputExceeded"
@@ -36,23 +39,37 @@ type throttleBody struct {
 	ThrottlingReasons []throttlingReason `json:"ThrottlingReasons"`
 }
 
+type onDemandThrottleBody struct {
+	Type              string             `json:"__type"`
+	Message           string             `json:"message"`
+	ThrottlingReasons []throttlingReason `json:"throttlingReasons"`
+}
+
 type errorBody struct {
 	Type    string `json:"__type"`
 	Message string `json:"message"`
 }
 
-// writeThrottle answers with ProvisionedThroughputExceededException for the
-// table with ARN tableARN, on its read or write capacity.
-func writeThrottle(w http.ResponseWriter, tableARN string, write bool) {
-	reason := reasonReadExceeded
-	if write {
-		reason = reasonWriteExceeded
+// writeThrottle answers with DynamoDB's throttling error for th:
+// ThrottlingException (reasons spelt "throttlingReasons",
+// as its model has it) for on-demand limits,
+// ProvisionedThroughputExceededException ("ThrottlingReasons") otherwise.
+func writeThrottle(w http.ResponseWriter, th *throttle) {
+	reasons := []throttlingReason{{Reason: th.reason, Resource: th.resource}}
+	var body []byte
+	if th.onDemandEx {
+		body, _ = json.Marshal(onDemandThrottleBody{
+			Type:              errorTypePrefix + throttlingException,
+			Message:           throttlingMessage,
+			ThrottlingReasons: reasons,
+		})
+	} else {
+		body, _ = json.Marshal(throttleBody{
+			Type:              errorTypePrefix + throughputExceeded,
+			Message:           throughputMessage,
+			ThrottlingReasons: reasons,
+		})
 	}
-	body, _ := json.Marshal(throttleBody{
-		Type:              errorTypePrefix + throughputExceeded,
-		Message:           throughputMessage,
-		ThrottlingReasons: []throttlingReason{{Reason: reason, Resource: tableARN}},
-	})
 	writeBody(w, http.StatusBadRequest, amzJSONContentType, body)
 }
 
@@ -66,12 +83,13 @@ func writeError(w http.ResponseWriter, status int, typ, message string) {
 // writeBody writes a complete response with its length and the X-Amz-Crc32
 // checksum (CRC32 IEEE of the body, in decimal) that the DynamoDB SDKs check.
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	// The keys are already in canonical form, so the map is set directly.
 	h := w.Header()
 	if contentType != "" {
-		h.Set("Content-Type", contentType)
+		h["Content-Type"] = []string{contentType}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["X-Amz-Crc32"] = []string{strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

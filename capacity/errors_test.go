@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +21,7 @@ func TestThrottleWireForm(t *testing.T) {
 
 	t.Run("raw", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		writeThrottle(rec, arn, false)
+		writeThrottle(rec, &throttle{reason: reasonReadExceeded, resource: arn})
 
 		if got, want := rec.Code, http.StatusBadRequest; got != want {
 			t.Errorf("status = %d, want %d", got, want)
@@ -52,39 +53,54 @@ func TestThrottleWireForm(t *testing.T) {
 		}
 	})
 
-	for _, tc := range []struct {
-		name       string
-		write      bool
-		wantReason string
-	}{
-		{"read via SDK", false, "TableReadProvisionedThroughputExceeded"},
-		{"write via SDK", true, "TableWriteProvisionedThroughputExceeded"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			client := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				writeThrottle(w, arn, tc.write)
-			}))
-			_, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
-				TableName: aws.String("T"),
-				Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "a"}},
-			})
+	// Every reason DynamoDB names, in both exceptions, through the real SDK.
+	for _, resource := range []string{"Table", "Index"} {
+		for _, op := range []string{"Read", "Write"} {
+			for _, limit := range []string{limitProvisioned, limitKeyRange, limitAccount, limitMaxOnDemand} {
+				for _, onDemand := range []bool{false, true} {
+					th := &throttle{reason: resource + op + limit, resource: arn, onDemandEx: onDemand}
+					t.Run(fmt.Sprintf("%s on demand %v", th.reason, onDemand), func(t *testing.T) {
+						checkThrottleViaSDK(t, arn, th)
+					})
+				}
+			}
+		}
+	}
+}
 
-			var pte *types.ProvisionedThroughputExceededException
-			if !errors.As(err, &pte) {
-				t.Fatalf("error = %v (%T), want *types.ProvisionedThroughputExceededException", err, err)
-			}
-			if got := aws.ToString(pte.Message); got != throughputMessage {
-				t.Errorf("Message = %q, want %q", got, throughputMessage)
-			}
-			if len(pte.ThrottlingReasons) != 1 {
-				t.Fatalf("ThrottlingReasons = %+v, want one", pte.ThrottlingReasons)
-			}
-			got := pte.ThrottlingReasons[0]
-			if aws.ToString(got.Reason) != tc.wantReason || aws.ToString(got.Resource) != arn {
-				t.Errorf("reason = %q %q, want %q %q",
-					aws.ToString(got.Reason), aws.ToString(got.Resource), tc.wantReason, arn)
-			}
-		})
+func checkThrottleViaSDK(t *testing.T, arn string, th *throttle) {
+	t.Helper()
+	client := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeThrottle(w, th)
+	}))
+	_, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String("T"),
+		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "a"}},
+	})
+
+	var reasons []types.ThrottlingReason
+	var msg, wantMsg string
+	if th.onDemandEx {
+		var te *types.ThrottlingException
+		if !errors.As(err, &te) {
+			t.Fatalf("error = %v (%T), want *types.ThrottlingException", err, err)
+		}
+		reasons, msg, wantMsg = te.ThrottlingReasons, aws.ToString(te.Message), throttlingMessage
+	} else {
+		var pte *types.ProvisionedThroughputExceededException
+		if !errors.As(err, &pte) {
+			t.Fatalf("error = %v (%T), want *types.ProvisionedThroughputExceededException", err, err)
+		}
+		reasons, msg, wantMsg = pte.ThrottlingReasons, aws.ToString(pte.Message), throughputMessage
+	}
+	if msg != wantMsg {
+		t.Errorf("Message = %q, want %q", msg, wantMsg)
+	}
+	if len(reasons) != 1 {
+		t.Fatalf("ThrottlingReasons = %+v, want one", reasons)
+	}
+	if got := reasons[0]; aws.ToString(got.Reason) != th.reason || aws.ToString(got.Resource) != arn {
+		t.Errorf("reason = %q %q, want %q %q", aws.ToString(got.Reason), aws.ToString(got.Resource), th.reason, arn)
 	}
 }
 

@@ -67,3 +67,24 @@ func newClient(t *testing.T, h http.Handler) *dynamodb.Client {
 		RetryMaxAttempts: 1,
 	})
 }
+
+// inProcessClient returns a DynamoDB client that calls h directly, with no
+// socket.
+func inProcessClient(h http.Handler) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		BaseEndpoint:     aws.String("http://127.0.0.1"),
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("x", "y", ""),
+		RetryMaxAttempts: 1,
+		HTTPClient:       handlerDoer{h},
+	})
+}
+
+// handlerDoer sends requests to an in-process handler.
+type handlerDoer struct{ h http.Handler }
+
+func (d handlerDoer) Do(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	d.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}

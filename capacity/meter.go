@@ -11,10 +11,13 @@ import (
 // plan is one parsed data-plane call: what admission needs to know and how
 // to run and meter it.
 type plan struct {
-	tables         []string // tables the call touches, sorted
-	write          bool     // consumes write capacity (else read)
-	returnCapacity string   // the request's ReturnConsumedCapacity
-	list           bool     // ConsumedCapacity is a list (batch and transaction calls)
+	tables         []string          // tables the call touches, sorted
+	write          bool              // consumes write capacity (else read)
+	returnCapacity string            // the request's ReturnConsumedCapacity
+	list           bool              // ConsumedCapacity is a list (batch and transaction calls)
+	items          map[string]int    // items asked of each table; absent means 1
+	keys           map[string][]item // per table, the items (or keys) named, for partitions
+	index          string            // the index a Query or Scan reads, "" for the table
 
 	// run forwards the call and returns the response and what it consumed.
 	// It returns usage even with an error (the minimum, when sizes could not
@@ -78,26 +81,50 @@ func (x *executor) keyOf(table string, item map[string]json.RawMessage) map[stri
 
 // itemSize reads the whole current item under key with an internal strongly
 // consistent GetItem and returns its size, 0 when there is none.
+// The size cache answers when it knows the item; the caller holds the
+// item's key lock.
 func (x *executor) itemSize(ctx context.Context, table string, key map[string]json.RawMessage) (int, error) {
+	_, size, err := x.priorItem(ctx, table, key)
+	return size, err
+}
+
+// readItem reads the whole current item under key with an internal
+// strongly consistent GetItem and returns it (nil when there is none) and
+// its size.
+func (x *executor) readItem(ctx context.Context, table string, key item) (item, int, error) {
 	if key == nil {
-		return 0, fmt.Errorf("table %s: no primary key to read the item by", table)
+		return nil, 0, fmt.Errorf("table %s: no primary key to read the item by", table)
 	}
 	body, err := json.Marshal(map[string]any{"TableName": table, "Key": key, "ConsistentRead": true})
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	resp, err := x.e.backend.call(ctx, "GetItem", body)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if resp.status != http.StatusOK {
-		return 0, fmt.Errorf("internal GetItem on %s: status %d: %s", table, resp.status, errorType(resp.body))
+		return nil, 0, fmt.Errorf("internal GetItem on %s: status %d: %s", table, resp.status, errorType(resp.body))
 	}
-	var out struct{ Item map[string]json.RawMessage }
+	var out struct{ Item item }
 	if err := json.Unmarshal(resp.body, &out); err != nil {
-		return 0, fmt.Errorf("internal GetItem on %s: %w", table, err)
+		return nil, 0, fmt.Errorf("internal GetItem on %s: %w", table, err)
 	}
-	return ItemSize(out.Item)
+	size, err := ItemSize(out.Item)
+	return out.Item, size, err
+}
+
+// indexed reports whether table has secondary indexes, whose writes need
+// the items' contents and not only their sizes.
+func (x *executor) indexed(table string) bool {
+	t := x.states[table]
+	return t != nil && len(t.indexes) > 0
+}
+
+// indexWrites returns what a change of one of table's items costs its
+// secondary indexes.
+func (x *executor) indexWrites(table string, old, new item, transactional bool) []indexUsage {
+	return indexWrites(x.states[table], old, new, transactional)
 }
 
 // succeeded reports whether resp is a success; conditionFailed whether it is
@@ -155,4 +182,21 @@ func refTables(refs []keyRef) []string {
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// events returns how many throttle events refusing p counts on table: one
+// per item the call asked of it, as DynamoDB counts them.
+func (p *plan) events(table string) int {
+	if n, ok := p.items[table]; ok && n > 0 {
+		return n
+	}
+	return 1
+}
+
+func itemCounts(refs []keyRef) map[string]int {
+	out := map[string]int{}
+	for _, r := range refs {
+		out[r.table]++
+	}
+	return out
 }

@@ -23,7 +23,8 @@ func planGetItem(body []byte) (*plan, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
-	p := &plan{tables: []string{req.TableName}, returnCapacity: req.ReturnConsumedCapacity}
+	p := &plan{tables: []string{req.TableName}, returnCapacity: req.ReturnConsumedCapacity,
+		keys: map[string][]item{req.TableName: {req.Key}}}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		proj := projected(req.ProjectionExpression, req.AttributesToGet)
 		if proj {
@@ -34,6 +35,12 @@ func planGetItem(body []byte) (*plan, error) {
 			return resp, nil, err
 		}
 
+		if !proj {
+			if size, ok := compactResponseItemSize(resp.body); ok {
+				units := ReadUnits(size, consistency(req.ConsistentRead))
+				return resp, []tableUsage{{table: req.TableName, readUnits: units}}, nil
+			}
+		}
 		var out struct{ Item item }
 		err = json.Unmarshal(resp.body, &out)
 		size := 0
@@ -53,6 +60,10 @@ func planGetItem(body []byte) (*plan, error) {
 // expressionRef matches the placeholders of an expression (#name, :value).
 var expressionRef = regexp.MustCompile(`[#:][A-Za-z0-9_]+`)
 
+// keyEquality matches the equalities of a key condition expression, such
+// as "#pk = :v" or "id=:id".
+var keyEquality = regexp.MustCompile(`([#A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)`)
+
 // Query and Scan: the sum of the sizes of every item read (before any filter
 // or projection), rounded up to 4 KB once.
 //
@@ -71,6 +82,15 @@ func planSearch(op string) planner {
 			QueryFilter            json.RawMessage
 			ScanFilter             json.RawMessage
 			ReturnConsumedCapacity string
+			IndexName              string
+
+			KeyConditionExpression    string
+			ExpressionAttributeNames  map[string]string
+			ExpressionAttributeValues item
+			KeyConditions             map[string]struct {
+				ComparisonOperator string
+				AttributeValueList []json.RawMessage
+			}
 		}
 		if err := json.Unmarshal(body, &raw); err != nil {
 			return nil, err
@@ -82,7 +102,28 @@ func planSearch(op string) planner {
 			req.FilterExpression != "" || req.QueryFilter != nil || req.ScanFilter != nil ||
 			(req.Select != "" && req.Select != "ALL_ATTRIBUTES")
 
-		p := &plan{tables: []string{req.TableName}, returnCapacity: req.ReturnConsumedCapacity}
+		p := &plan{tables: []string{req.TableName}, returnCapacity: req.ReturnConsumedCapacity,
+			index: req.IndexName}
+		if op == "Query" {
+			// The key condition's equalities name the partition the query
+			// reads, for the partition limits.
+			eq := item{}
+			for _, m := range keyEquality.FindAllStringSubmatch(req.KeyConditionExpression, -1) {
+				name := m[1]
+				if alias, ok := req.ExpressionAttributeNames[name]; ok {
+					name = alias
+				}
+				if v, ok := req.ExpressionAttributeValues[m[2]]; ok {
+					eq[name] = v
+				}
+			}
+			for name, c := range req.KeyConditions {
+				if c.ComparisonOperator == "EQ" && len(c.AttributeValueList) == 1 {
+					eq[name] = c.AttributeValueList[0]
+				}
+			}
+			p.keys = map[string][]item{req.TableName: {eq}}
+		}
 		p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 			resp, err := x.forward(ctx)
 			if err != nil || !succeeded(resp) {
@@ -97,10 +138,24 @@ func planSearch(op string) planner {
 				total, err = itemsSize(read)
 			}
 			units := ReadUnits(total, consistency(req.ConsistentRead))
-			return resp, []tableUsage{{table: req.TableName, readUnits: units}}, err
+			return resp, []tableUsage{x.readUsage(req.TableName, req.IndexName, units)}, err
 		}
 		return p, nil
 	}
+}
+
+// readUsage is a read of units on table, or on its index when one is
+// named: the index's own capacity for a global index, the table's (shown
+// under the index) for a local one.
+func (x *executor) readUsage(table, index string, units float64) tableUsage {
+	if index != "" {
+		if t := x.states[table]; t != nil {
+			if ix := t.index(index); ix != nil {
+				return tableUsage{table: table, indexes: []indexUsage{{name: ix.name, global: ix.global, readUnits: units}}}
+			}
+		}
+	}
+	return tableUsage{table: table, readUnits: units}
 }
 
 // unfiltered repeats a Query or Scan internally without its filter,
@@ -189,7 +244,13 @@ func planBatchGet(body []byte) (*plan, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
-	p := &plan{tables: sortedKeys(req.RequestItems), returnCapacity: req.ReturnConsumedCapacity, list: true}
+	p := &plan{tables: sortedKeys(req.RequestItems), returnCapacity: req.ReturnConsumedCapacity, list: true,
+		items: map[string]int{}}
+	p.keys = map[string][]item{}
+	for table, ka := range req.RequestItems {
+		p.items[table] = len(ka.Keys)
+		p.keys[table] = ka.Keys
+	}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		var refs []keyRef
 		for table, ka := range req.RequestItems {
@@ -263,7 +324,11 @@ func planTransactGet(body []byte) (*plan, error) {
 			refs = append(refs, keyRef{ti.Get.TableName, ti.Get.Key})
 		}
 	}
-	p := &plan{tables: refTables(refs), returnCapacity: req.ReturnConsumedCapacity, list: true}
+	p := &plan{tables: refTables(refs), returnCapacity: req.ReturnConsumedCapacity, list: true,
+		items: itemCounts(refs), keys: map[string][]item{}}
+	for _, r := range refs {
+		p.keys[r.table] = append(p.keys[r.table], r.key)
+	}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(false, refs...)()
 		resp, err := x.forward(ctx)

@@ -17,19 +17,24 @@ func planPutItem(body []byte) (*plan, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
-	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
+		keys: map[string][]item{req.TableName: {req.Item}}}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		newSize, errNew := ItemSize(req.Item)
 		key := x.keyOf(req.TableName, req.Item)
 		defer x.lock(true, keyRef{req.TableName, key})()
-		oldSize, errOld := x.itemSize(ctx, req.TableName, key)
+		old, oldSize, errOld := x.priorItem(ctx, req.TableName, key)
 
 		resp, err := x.forward(ctx)
+		x.settle(req.TableName, key, resp, newSize)
 		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
 			return resp, nil, err
 		}
-		units := WriteUnits(max(oldSize, newSize))
-		return resp, []tableUsage{{table: req.TableName, writeUnits: units}}, errors.Join(errNew, errOld)
+		u := tableUsage{table: req.TableName, writeUnits: WriteUnits(max(oldSize, newSize))}
+		if succeeded(resp) {
+			u.indexes = x.indexWrites(req.TableName, old, req.Item, false)
+		}
+		return resp, []tableUsage{u}, errors.Join(errNew, errOld)
 	}
 	return p, nil
 }
@@ -50,21 +55,34 @@ func planUpdateItem(body []byte) (*plan, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
-	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
+		keys: map[string][]item{req.TableName: {req.Key}}}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(true, keyRef{req.TableName, req.Key})()
-		oldSize, errOld := x.itemSize(ctx, req.TableName, req.Key)
+		old, oldSize, errOld := x.priorItem(ctx, req.TableName, req.Key)
 
 		resp, err := x.forward(ctx)
 		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
+			x.settle(req.TableName, req.Key, resp, 0)
 			return resp, nil, err
 		}
-		newSize, errNew := 0, error(nil)
+		var (
+			updated item
+			newSize int
+			errNew  error
+		)
 		if succeeded(resp) {
-			newSize, errNew = x.itemSize(ctx, req.TableName, req.Key)
+			updated, newSize, errNew = x.readItem(ctx, req.TableName, req.Key)
 		}
-		units := WriteUnits(max(oldSize, newSize))
-		return resp, []tableUsage{{table: req.TableName, writeUnits: units}}, errors.Join(errOld, errNew)
+		x.settle(req.TableName, req.Key, resp, newSize)
+		if errNew != nil {
+			x.forget([]keyRef{{req.TableName, req.Key}})
+		}
+		u := tableUsage{table: req.TableName, writeUnits: WriteUnits(max(oldSize, newSize))}
+		if succeeded(resp) {
+			u.indexes = x.indexWrites(req.TableName, old, updated, false)
+		}
+		return resp, []tableUsage{u}, errors.Join(errOld, errNew)
 	}
 	return p, nil
 }
@@ -80,16 +98,22 @@ func planDeleteItem(body []byte) (*plan, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
-	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
+		keys: map[string][]item{req.TableName: {req.Key}}}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(true, keyRef{req.TableName, req.Key})()
-		oldSize, errOld := x.itemSize(ctx, req.TableName, req.Key)
+		old, oldSize, errOld := x.priorItem(ctx, req.TableName, req.Key)
 
 		resp, err := x.forward(ctx)
+		x.settle(req.TableName, req.Key, resp, 0)
 		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
 			return resp, nil, err
 		}
-		return resp, []tableUsage{{table: req.TableName, writeUnits: WriteUnits(oldSize)}}, errOld
+		u := tableUsage{table: req.TableName, writeUnits: WriteUnits(oldSize)}
+		if succeeded(resp) {
+			u.indexes = x.indexWrites(req.TableName, old, nil, false)
+		}
+		return resp, []tableUsage{u}, errOld
 	}
 	return p, nil
 }
@@ -111,11 +135,24 @@ func planBatchWrite(body []byte) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{tables: sortedKeys(req.RequestItems), write: true,
-		returnCapacity: req.ReturnConsumedCapacity, list: true}
+		returnCapacity: req.ReturnConsumedCapacity, list: true, items: map[string]int{}}
+	p.keys = map[string][]item{}
+	for table, writes := range req.RequestItems {
+		p.items[table] = len(writes)
+		for _, w := range writes {
+			switch {
+			case w.PutRequest != nil:
+				p.keys[table] = append(p.keys[table], w.PutRequest.Item)
+			case w.DeleteRequest != nil:
+				p.keys[table] = append(p.keys[table], w.DeleteRequest.Key)
+			}
+		}
+	}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		type entry struct {
 			table            string
 			key              item
+			old, new         item
 			newSize, oldSize int
 		}
 		var entries []entry
@@ -127,6 +164,7 @@ func planBatchWrite(body []byte) (*plan, error) {
 				switch {
 				case w.PutRequest != nil:
 					en.key = x.keyOf(table, w.PutRequest.Item)
+					en.new = w.PutRequest.Item
 					size, err := ItemSize(w.PutRequest.Item)
 					en.newSize = size
 					errs = append(errs, err)
@@ -139,12 +177,13 @@ func planBatchWrite(body []byte) (*plan, error) {
 		}
 		defer x.lock(true, refs...)()
 		for i := range entries {
-			size, err := x.itemSize(ctx, entries[i].table, entries[i].key)
-			entries[i].oldSize = size
+			old, size, err := x.readItem(ctx, entries[i].table, entries[i].key)
+			entries[i].old, entries[i].oldSize = old, size
 			errs = append(errs, err)
 		}
 
 		resp, err := x.forward(ctx)
+		x.forget(refs)
 		if err != nil || !succeeded(resp) {
 			return resp, nil, err
 		}
@@ -166,7 +205,8 @@ func planBatchWrite(body []byte) (*plan, error) {
 			if en.key != nil && unprocessed[en.table+"\x00"+keyString(en.key)] {
 				continue
 			}
-			used = append(used, tableUsage{table: en.table, writeUnits: WriteUnits(max(en.oldSize, en.newSize))})
+			used = append(used, tableUsage{table: en.table, writeUnits: WriteUnits(max(en.oldSize, en.newSize)),
+				indexes: x.indexWrites(en.table, en.old, en.new, false)})
 		}
 		return resp, used, errors.Join(errs...)
 	}
@@ -206,7 +246,15 @@ func planTransactWrite(body []byte) (*plan, error) {
 	for _, t := range targets {
 		names = append(names, keyRef{table: t.TableName})
 	}
-	p := &plan{tables: refTables(names), write: true, returnCapacity: req.ReturnConsumedCapacity, list: true}
+	p := &plan{tables: refTables(names), write: true, returnCapacity: req.ReturnConsumedCapacity, list: true,
+		items: itemCounts(names), keys: map[string][]item{}}
+	for _, t := range targets {
+		k := t.Key
+		if t.Item != nil {
+			k = t.Item
+		}
+		p.keys[t.TableName] = append(p.keys[t.TableName], k)
+	}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		var errs []error
 		refs := make([]keyRef, len(targets))
@@ -222,25 +270,35 @@ func planTransactWrite(body []byte) (*plan, error) {
 		}
 		defer x.lock(true, refs...)()
 		oldSizes := make([]int, len(targets))
+		olds := make([]item, len(targets))
 		for i, r := range refs {
-			size, err := x.itemSize(ctx, r.table, r.key)
-			oldSizes[i] = size
+			old, size, err := x.readItem(ctx, r.table, r.key)
+			olds[i], oldSizes[i] = old, size
 			errs = append(errs, err)
 		}
 
 		resp, err := x.forward(ctx)
+		x.forget(refs)
 		if err != nil || !succeeded(resp) {
 			return resp, nil, err
 		}
 		var used []tableUsage
 		for i, r := range refs {
 			size := max(oldSizes[i], newSizes[i])
-			if targets[i].Item == nil && targets[i].Key != nil {
-				after, err := x.itemSize(ctx, r.table, r.key)
+			var after item
+			if targets[i].Item != nil {
+				after = targets[i].Item
+			} else if targets[i].Key != nil {
+				// Update, Delete and ConditionCheck: read what is there now.
+				var n int
+				var err error
+				after, n, err = x.readItem(ctx, r.table, r.key)
 				errs = append(errs, err)
-				size = max(size, after)
+				size = max(size, n)
 			}
-			used = append(used, tableUsage{table: r.table, writeUnits: TransactionalWriteUnits(size)})
+			// A ConditionCheck leaves the item as it was: no index writes.
+			used = append(used, tableUsage{table: r.table, writeUnits: TransactionalWriteUnits(size),
+				indexes: x.indexWrites(r.table, olds[i], after, true)})
 		}
 		return resp, used, errors.Join(errs...)
 	}

@@ -9,12 +9,12 @@ import (
 
 func TestRecorderSamples(t *testing.T) {
 	r := newRecorder()
-	r.consumed("T", sec(0).Add(100*time.Millisecond), 1, 0)
-	r.consumed("T", sec(0).Add(900*time.Millisecond), 0.5, 2)
-	r.throttled("T", sec(0).Add(999*time.Millisecond), true)
-	r.throttled("T", sec(3), false)
-	r.throttled("T", sec(3), false)
-	r.consumed("U", sec(1), 7, 7)
+	r.consumed("T", "", sec(0).Add(100*time.Millisecond), 1, 0)
+	r.consumed("T", "", sec(0).Add(900*time.Millisecond), 0.5, 2)
+	r.throttled("T", "", "PutItem", sec(0).Add(999*time.Millisecond), true, 1, reasonWriteExceeded)
+	r.throttled("T", "", "GetItem", sec(3), false, 1, reasonReadExceeded)
+	r.throttled("T", "", "GetItem", sec(3), false, 1, reasonReadExceeded)
+	r.consumed("U", "", sec(1), 7, 7)
 
 	for _, tc := range []struct {
 		name       string

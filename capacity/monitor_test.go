@@ -126,10 +126,10 @@ func TestMonitorNoSource(t *testing.T) {
 func TestMonitorWithEndpoint(t *testing.T) {
 	clock := newFakeClock(t0)
 	e := NewEndpoint(EndpointConfig{Now: clock.Now})
-	e.rec.consumed("T", sec(0), 1.5, 0)
-	e.rec.consumed("T", sec(2), 0, 4)
-	e.rec.throttled("T", sec(2), false)
-	e.rec.consumed("other", sec(1), 9, 9)
+	e.rec.consumed("T", "", sec(0), 1.5, 0)
+	e.rec.consumed("T", "", sec(2), 0, 4)
+	e.rec.throttled("T", "", "GetItem", sec(2), false, 1, reasonReadExceeded)
+	e.rec.consumed("other", "", sec(1), 9, 9)
 	clock.Advance(2500 * time.Millisecond)
 
 	ctx, cancel := context.WithCancel(context.Background())

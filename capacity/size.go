@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Item size rules, from "DynamoDB item sizes and formats" in the DynamoDB
@@ -43,6 +44,17 @@ func ItemSize(item map[string]json.RawMessage) (bytes int, err error) {
 
 // attributeValueSize sizes one attribute value object such as {"N":"1"}.
 func attributeValueSize(raw json.RawMessage) (int, error) {
+	if typ, text, ok := compactScalar(raw); ok {
+		if typ == 'S' {
+			return len(text), nil
+		}
+		return numberSize(string(text))
+	}
+	return decodedValueSize(raw)
+}
+
+// decodedValueSize sizes one attribute value by decoding its JSON.
+func decodedValueSize(raw json.RawMessage) (int, error) {
 	var av map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &av); err != nil {
 		return 0, fmt.Errorf("attribute value: %w", err)
@@ -58,6 +70,32 @@ func attributeValueSize(raw json.RawMessage) (int, error) {
 		return n, nil
 	}
 	panic("unreachable")
+}
+
+// compactScalar recognises the common compact forms {"S":"text"} and
+// {"N":"text"} whose text has no escapes, and returns the type and text
+// without decoding JSON; ok is false for anything else (escapes, invalid
+// UTF-8, spacing), which the general decoder then handles.
+func compactScalar(raw []byte) (typ byte, text []byte, ok bool) {
+	const prefixLen = len(`{"S":"`)
+	if len(raw) < prefixLen+2 || raw[0] != '{' || raw[1] != '"' || raw[3] != '"' || raw[4] != ':' ||
+		raw[5] != '"' || raw[len(raw)-1] != '}' || raw[len(raw)-2] != '"' {
+		return 0, nil, false
+	}
+	typ = raw[2]
+	if typ != 'S' && typ != 'N' {
+		return 0, nil, false
+	}
+	body := raw[prefixLen : len(raw)-2]
+	for _, c := range body {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return 0, nil, false
+		}
+	}
+	if !utf8.Valid(body) {
+		return 0, nil, false
+	}
+	return typ, body, true
 }
 
 func valueSize(typ string, v json.RawMessage) (int, error) {
@@ -222,4 +260,81 @@ func floorDiv(a, b int) int {
 		q--
 	}
 	return q
+}
+
+// compactResponseItemSize sizes the item of a GetItem response without
+// decoding it, when the response is exactly {"Item":{...}} in compact form
+// and its at most 16 attributes are plain strings or numbers ({"S":"…"},
+// {"N":"…"}) without escapes; ok is false otherwise (and for a response without an
+// item), and the caller decodes the response instead.
+func compactResponseItemSize(body []byte) (size int, ok bool) {
+	const prefix = `{"Item":{`
+	if len(body) < len(prefix)+2 || string(body[:len(prefix)]) != prefix ||
+		body[len(body)-1] != '}' || body[len(body)-2] != '}' {
+		return 0, false
+	}
+	rest := body[len(prefix) : len(body)-1] // the attributes and the item's closing brace
+	var seen [16][]byte                     // names so far: a repeated name is left to the decoder
+	for count := 0; ; count++ {
+		if count == len(seen) {
+			return 0, false
+		}
+		// "name":
+		if len(rest) < 2 || rest[0] != '"' {
+			return 0, false
+		}
+		end := 1
+		for end < len(rest) && rest[end] != '"' {
+			if rest[end] == '\\' || rest[end] < 0x20 {
+				return 0, false
+			}
+			end++
+		}
+		if end+1 >= len(rest) || rest[end+1] != ':' {
+			return 0, false
+		}
+		name := rest[1:end]
+		for _, prev := range seen[:count] {
+			if string(prev) == string(name) {
+				return 0, false
+			}
+		}
+		seen[count] = name
+		rest = rest[end+2:]
+
+		// {"S":"text"} or {"N":"text"}: find the closing quote of the text.
+		const valuePrefix = len(`{"S":"`)
+		if len(rest) < valuePrefix+2 {
+			return 0, false
+		}
+		q := valuePrefix
+		for q < len(rest) && rest[q] != '"' {
+			q++
+		}
+		if q+1 >= len(rest) || rest[q+1] != '}' {
+			return 0, false
+		}
+		typ, text, scalar := compactScalar(rest[:q+2])
+		if !scalar || !utf8.Valid(name) {
+			return 0, false
+		}
+		n := len(text)
+		if typ == 'N' {
+			var err error
+			if n, err = numberSize(string(text)); err != nil {
+				return 0, false
+			}
+		}
+		size += len(name) + n
+		rest = rest[q+2:]
+
+		switch {
+		case len(rest) == 1 && rest[0] == '}':
+			return size, true
+		case len(rest) > 1 && rest[0] == ',':
+			rest = rest[1:]
+		default:
+			return 0, false
+		}
+	}
 }

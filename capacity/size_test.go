@@ -155,3 +155,46 @@ func TestItemSizeUnitBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCompactScalar checks that the fast path for {"S":…} and {"N":…}
+// sizes every value exactly as decoding it does.
+func FuzzCompactScalar(f *testing.F) {
+	for _, s := range []string{`{"S":"abc"}`, `{"S":"é"}`, `{"N":"-12.50"}`, `{"S":"a\"b"}`,
+		`{"S":"\u00e9"}`, `{"S":""}`, `{"N":"1e5"}`, "{\"S\":\"\xff\"}", `{"B":"AA=="}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if _, _, ok := compactScalar(raw); !ok {
+			return
+		}
+		fast, errFast := attributeValueSize(raw)
+		slow, errSlow := decodedValueSize(raw)
+		if (errFast == nil) != (errSlow == nil) || fast != slow {
+			t.Fatalf("%q: fast path %d (%v), decoding %d (%v)", raw, fast, errFast, slow, errSlow)
+		}
+	})
+}
+
+// FuzzCompactResponseItemSize checks the GetItem response fast path against
+// decoding the response.
+func FuzzCompactResponseItemSize(f *testing.F) {
+	for _, s := range []string{`{"Item":{"id":{"S":"a"},"n":{"N":"12.5"}}}`, `{"Item":{}}`, `{}`,
+		`{"Item":{"é":{"S":"x"}}}`, `{"Item":{"a":{"M":{}}}}`, `{"Item":{"a":{"S":"x"},}}`,
+		`{"Item":{"a":{"S":"x"}},"ConsumedCapacity":{}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := compactResponseItemSize(body)
+		if !ok {
+			return
+		}
+		var out struct{ Item map[string]json.RawMessage }
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("%q: fast path sized %d but the response does not decode: %v", body, fast, err)
+		}
+		slow, err := ItemSize(out.Item)
+		if err != nil || slow != fast {
+			t.Fatalf("%q: fast path %d, decoding %d (%v)", body, fast, slow, err)
+		}
+	})
+}

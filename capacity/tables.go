@@ -14,24 +14,18 @@ const (
 )
 
 // tableState is what the endpoint knows of one table. It is never changed
-// after it is published: an UpdateTable publishes a new one (the buckets
-// carry over).
+// after it is published: an UpdateTable publishes a new one (the limits
+// carry over, and change in place).
 type tableState struct {
-	name     string
-	arn      string
-	keys     []string // partition key, then sort key if any
-	onDemand bool
-	rcu, wcu int64
-	read     *Bucket // nil on demand
-	write    *Bucket // nil on demand
-}
-
-// bucket returns the table's read or write limiter, nil when unlimited.
-func (t *tableState) bucket(write bool) *Bucket {
-	if write {
-		return t.write
-	}
-	return t.read
+	name              string
+	arn               string
+	keys              []string // partition key, then sort key if any
+	onDemand          bool
+	rcu, wcu          int64 // provisioned throughput; 0 on demand
+	maxRead, maxWrite int64 // OnDemandThroughput maxima; 0 means none
+	partitions        int
+	lim               *limits
+	indexes           []*indexState // secondary indexes, global and local
 }
 
 // tableRequest holds the CreateTable and UpdateTable fields the endpoint reads.
@@ -39,7 +33,17 @@ type tableRequest struct {
 	TableName             string
 	BillingMode           string
 	ProvisionedThroughput *throughput
+	OnDemandThroughput    *onDemandThroughput
 	KeySchema             []keySchemaElement
+
+	GlobalSecondaryIndexes      []indexSpec
+	LocalSecondaryIndexes       []indexSpec
+	GlobalSecondaryIndexUpdates []indexUpdate
+}
+
+type onDemandThroughput struct {
+	MaxReadRequestUnits  int64
+	MaxWriteRequestUnits int64
 }
 
 type throughput struct {
@@ -74,39 +78,95 @@ func (e *Endpoint) tableARN(name string) string {
 // billing mode and no provisioned throughput is treated as on demand.
 func (e *Endpoint) newTableState(req tableRequest, now time.Time) *tableState {
 	t := &tableState{name: req.TableName, arn: e.tableARN(req.TableName), keys: keyNames(req.KeySchema)}
-	if req.BillingMode == billingPayPerRequest || req.ProvisionedThroughput == nil {
-		t.onDemand = true
-		return t
+	t.applyThroughput(req)
+	t.partitions = partitionCount(t.onDemand, t.rcu, t.wcu)
+	if n := e.partitions[req.TableName]; n > 0 {
+		t.partitions = n
 	}
-	t.rcu = req.ProvisionedThroughput.ReadCapacityUnits
-	t.wcu = req.ProvisionedThroughput.WriteCapacityUnits
-	t.read = NewBucket(float64(t.rcu), e.burstStart, now)
-	t.write = NewBucket(float64(t.wcu), e.burstStart, now)
+	t.lim = newLimits(t.onDemand, t.rcu, t.wcu, t.maxRead, t.maxWrite, t.partitions, e.burstStart, now)
+	for _, spec := range req.GlobalSecondaryIndexes {
+		t.indexes = append(t.indexes, newIndexState(t, spec, true, e.burstStart, now))
+	}
+	for _, spec := range req.LocalSecondaryIndexes {
+		t.indexes = append(t.indexes, newIndexState(t, spec, false, e.burstStart, now))
+	}
 	return t
 }
 
-// updatedTableState applies an UpdateTable request to old at now.
-func (e *Endpoint) updatedTableState(old *tableState, req tableRequest, now time.Time) *tableState {
-	t := *old
+// applyThroughput sets the billing mode and throughput a CreateTable or
+// UpdateTable request names, leaving what it does not name.
+func (t *tableState) applyThroughput(req tableRequest) {
 	switch {
 	case req.BillingMode == billingPayPerRequest:
-		t.onDemand, t.rcu, t.wcu, t.read, t.write = true, 0, 0, nil, nil
+		t.onDemand, t.rcu, t.wcu = true, 0, 0
 	case req.ProvisionedThroughput != nil:
 		t.onDemand = false
 		t.rcu = req.ProvisionedThroughput.ReadCapacityUnits
 		t.wcu = req.ProvisionedThroughput.WriteCapacityUnits
-		if t.read == nil {
-			t.read = NewBucket(float64(t.rcu), e.burstStart, now)
-			t.write = NewBucket(float64(t.wcu), e.burstStart, now)
-		} else {
-			t.read.SetRateAt(now, float64(t.rcu))
-			t.write.SetRateAt(now, float64(t.wcu))
+	case req.BillingMode == "" && t.lim == nil:
+		t.onDemand = true
+	}
+	if o := req.OnDemandThroughput; o != nil {
+		t.maxRead, t.maxWrite = max(o.MaxReadRequestUnits, 0), max(o.MaxWriteRequestUnits, 0)
+	}
+}
+
+// updatedTableState applies an UpdateTable request to old at now.
+// Partitions split when the new throughput needs more; they never merge.
+func (e *Endpoint) updatedTableState(old *tableState, req tableRequest, now time.Time) *tableState {
+	t := *old
+	t.applyThroughput(req)
+	if n := partitionCount(t.onDemand, t.rcu, t.wcu); n > t.partitions {
+		t.partitions = n
+		t.lim.grow(n)
+	}
+	t.lim.setMode(t.onDemand, t.rcu, t.wcu, t.maxRead, t.maxWrite, e.burstStart, now)
+	t.indexes = e.updatedIndexes(&t, req, now)
+	return &t
+}
+
+// updatedIndexes applies UpdateTable's index changes to t's indexes (a new
+// slice; the old state keeps its own) and carries a billing mode change to
+// every global index.
+func (e *Endpoint) updatedIndexes(t *tableState, req tableRequest, now time.Time) []*indexState {
+	out := make([]*indexState, 0, len(t.indexes))
+	deleted := map[string]bool{}
+	updated := map[string]*indexSpec{}
+	var created []*indexState
+	for _, u := range req.GlobalSecondaryIndexUpdates {
+		switch {
+		case u.Delete != nil:
+			deleted[u.Delete.IndexName] = true
+		case u.Update != nil:
+			updated[u.Update.IndexName] = u.Update
+		case u.Create != nil:
+			created = append(created, newIndexState(t, *u.Create, true, e.burstStart, now))
 		}
 	}
-	// TODO: on-demand maximum throughput (OnDemandThroughput) and the
-	// on-demand table limits are not enforced yet; on-demand tables are
-	// unlimited here.
-	return &t
+	for _, ix := range t.indexes {
+		if deleted[ix.name] {
+			continue
+		}
+		if ix.global {
+			c := *ix
+			if u := updated[ix.name]; u != nil {
+				if p := u.ProvisionedThroughput; p != nil {
+					c.rcu, c.wcu = p.ReadCapacityUnits, p.WriteCapacityUnits
+				}
+			}
+			if t.onDemand {
+				c.rcu, c.wcu = 0, 0
+			}
+			if u := updated[ix.name]; u != nil && u.OnDemandThroughput != nil {
+				c.maxRead = max(u.OnDemandThroughput.MaxReadRequestUnits, 0)
+				c.maxWrite = max(u.OnDemandThroughput.MaxWriteRequestUnits, 0)
+			}
+			c.lim.setMode(t.onDemand, c.rcu, c.wcu, c.maxRead, c.maxWrite, e.burstStart, now)
+			ix = &c
+		}
+		out = append(out, ix)
+	}
+	return append(out, created...)
 }
 
 // learn records what a successful control-plane call says about a table.
@@ -221,4 +281,12 @@ func (e *Endpoint) describeTable(body []byte, field, status string) []byte {
 		return body
 	}
 	return rewritten
+}
+
+// partitionsOf returns the partitions items fall in.
+func (t *tableState) partitionsOf(items []item) []int {
+	if len(t.keys) == 0 {
+		return nil
+	}
+	return partitionsOf(items, t.keys[0], t.partitions)
 }
