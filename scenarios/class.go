@@ -35,20 +35,48 @@ func (d *decoder) classes(n ast.Node, path string, s *Scenario) []Class {
 	return classes
 }
 
+// withDefaults returns c with what Parse fills in for a field left out.
+func (c Class) withDefaults() Class {
+	c.Executor, c.Arrival, c.Late = ExecArrivalRate, ArrivalUniform, LateWait
+	c.Identities.Assign = AssignPerRequest
+	c.Client = Client{KeepAlive: true, Protocol: ProtocolHTTP1, Retry: Retry{Policy: RetryNone}}
+	return c
+}
+
 // Limits of a class's concurrency settings.
 const (
 	maxWorkers = 100_000
+	maxClients = 100_000
 	maxTimeout = 10 * time.Minute
 )
 
+// closedModel reads the concurrency executor's settings: clients and
+// think time, no rate.
+func (d *decoder) closedModel(o *object, c *Class) {
+	for _, f := range []string{"rate", "phases", "arrival", "late", "max_lateness", "workers"} {
+		if o.has(f) {
+			o.errorf(f, "the %s executor has no %s: its clients send as fast as answers "+
+				"and think_time allow", ExecConcurrency, f)
+		}
+	}
+	if think, ok := o.duration("think_time"); ok {
+		c.ThinkTime = think
+		if think < 0 || think > maxTimeout {
+			o.errorf("think_time", "must be between 0 and %v, got %v", maxTimeout, think)
+		}
+	}
+}
+
 func (d *decoder) class(n ast.Node, path string, s *Scenario) (Class, *object) {
-	o := d.object(n, path, "name", "source", "rate", "phases", "requests", "keys",
-		"workers", "timeout")
-	var c Class
+	o := d.object(n, path, fieldsOf[docClass]()...)
+	c := Class{}.withDefaults()
 	if o == nil {
 		return c, nil
 	}
 	o.require("name", "requests")
+	c.Executor = o.enum("executor", c.Executor, ExecArrivalRate, ExecConcurrency)
+	c.Arrival = o.enum("arrival", c.Arrival, ArrivalUniform, ArrivalPoisson)
+	c.Late = o.enum("late", c.Late, LateWait, LateDrop)
 
 	if name, ok := o.str("name"); ok {
 		c.Name = name
@@ -60,9 +88,47 @@ func (d *decoder) class(n ast.Node, path string, s *Scenario) (Class, *object) {
 			o.errorf("source", "%q is not an IPv4 loopback address (127.0.0.0/8), such as 127.0.0.3", src)
 		}
 	}
-	c.Rate = d.classRate(o, s.Duration)
+	if c.Executor == ExecConcurrency {
+		d.closedModel(o, &c)
+	} else {
+		c.Rate = d.classRate(o, s.Duration)
+		if o.has("think_time") {
+			o.errorf("think_time", "only the %s executor thinks between requests", ExecConcurrency)
+		}
+	}
+	if clients, ok := o.int("clients"); ok {
+		c.Clients = int(clients)
+		if clients < 0 || clients > maxClients {
+			o.errorf("clients", "must be between 0 and %d, got %d", maxClients, clients)
+		}
+	}
 	if o.has("requests") {
 		c.Requests = d.requests(o.get("requests"), o.field("requests"))
+	}
+	if o.has("headers") {
+		c.Headers = d.headers(o.get("headers"), o.field("headers"))
+	}
+	if o.has("identities") {
+		c.Identities = d.identities(o.get("identities"), o.field("identities"))
+		if c.Source != "" && len(c.Identities.Sources) > 0 {
+			o.errorf("identities", "give either source or identities.sources, not both")
+		}
+		if c.Identities.Assign == AssignPerClient && c.Executor == ExecArrivalRate && c.Clients == 0 {
+			o.errorf("identities", "per-client identities in the %s executor need clients: "+
+				"how many virtual clients share the traffic", ExecArrivalRate)
+		}
+	}
+	if o.has("client") {
+		c.Client = d.client(o.get("client"), o.field("client"), c.Client)
+	}
+	if o.has("thresholds") {
+		c.Thresholds = d.thresholds(o.get("thresholds"), o.field("thresholds"), s)
+	}
+	if late, ok := o.duration("max_lateness"); ok {
+		c.MaxLateness = late
+		if late < 0 || late > maxTimeout {
+			o.errorf("max_lateness", "must be between 0 (the default) and %v, got %v", maxTimeout, late)
+		}
 	}
 	before := len(d.errs)
 	c.Keys = d.keys(o.get("keys"), o.field("keys"))
@@ -121,7 +187,7 @@ func (d *decoder) rate(n ast.Node, path string) (from, to float64, ok bool) {
 		ok = ok && d.checkRPS(v, path, rps)
 		return rps, rps, ok
 	case *ast.MappingNode, *ast.MappingValueNode:
-		o := d.object(v, path, "from", "to")
+		o := d.object(v, path, fieldsOf[docRamp]()...)
 		o.require("from", "to")
 		from, okFrom := o.float("from")
 		to, okTo := o.float("to")
@@ -154,7 +220,7 @@ func (d *decoder) phases(n ast.Node, path string, runFor time.Duration) Rate {
 	var r Rate
 	var total time.Duration
 	for i, pn := range nodes {
-		o := d.object(pn, index(path, i), "duration", "rate", "from", "to")
+		o := d.object(pn, index(path, i), fieldsOf[docPhase]()...)
 		o.require("duration")
 		var p target.Phase
 		if dur, ok := o.duration("duration"); ok {
@@ -164,8 +230,7 @@ func (d *decoder) phases(n ast.Node, path string, runFor time.Duration) Rate {
 			p.Duration = dur
 			total += dur
 		}
-		p.StartRPS, p.EndRPS = d.phaseRate(o)
-		r.Phases = append(r.Phases, p)
+		r.Phases = append(r.Phases, d.phaseShape(o, p)...)
 	}
 
 	if runFor > 0 && total > runFor {
@@ -173,6 +238,94 @@ func (d *decoder) phases(n ast.Node, path string, runFor time.Duration) Rate {
 			total, runFor)
 	}
 	return r
+}
+
+// phaseShape turns one phase of the file into generator phases: a
+// constant rate or a ramp is one, a step is one per stair, a spike three,
+// a pause one at rate 0.
+func (d *decoder) phaseShape(o *object, p target.Phase) []target.Phase {
+	shapes := 0
+	for _, f := range []string{"step", "spike", "pause"} {
+		if o.has(f) {
+			shapes++
+		}
+	}
+	if o.has("rate") || o.has("from") || o.has("to") {
+		shapes++
+	}
+	switch {
+	case o == nil:
+		return []target.Phase{p}
+	case shapes > 1:
+		o.d.errorf(o.node, o.path, "give one of rate, from and to, step, spike or pause")
+		return []target.Phase{p}
+	case o.has("pause"):
+		if pause, ok := o.bool("pause"); ok && !pause {
+			o.errorf("pause", "leave pause out instead of setting it to false")
+		}
+		return []target.Phase{p}
+	case o.has("step"):
+		return d.step(o.get("step"), o.field("step"), p)
+	case o.has("spike"):
+		return d.spike(o.get("spike"), o.field("spike"), p)
+	}
+	p.StartRPS, p.EndRPS = d.phaseRate(o)
+	return []target.Phase{p}
+}
+
+// step splits phase p into a staircase of equal constant steps.
+func (d *decoder) step(n ast.Node, path string, p target.Phase) []target.Phase {
+	o := d.object(n, path, fieldsOf[docStep]()...)
+	o.require("from", "to", "steps")
+	from, okFrom := o.float("from")
+	to, okTo := o.float("to")
+	steps, okSteps := o.int("steps")
+	okFrom = okFrom && d.checkRPS(o.get("from"), o.field("from"), from)
+	okTo = okTo && d.checkRPS(o.get("to"), o.field("to"), to)
+	if okSteps && (steps < 2 || steps > 1000) {
+		o.errorf("steps", "must be between 2 and 1000, got %d", steps)
+		okSteps = false
+	}
+	if !okFrom || !okTo || !okSteps || p.Duration <= 0 {
+		return []target.Phase{p}
+	}
+
+	out := make([]target.Phase, steps)
+	var used time.Duration
+	for i := range out {
+		rps := from + (to-from)*float64(i)/float64(steps-1)
+		dur := p.Duration / time.Duration(steps)
+		if i == len(out)-1 {
+			dur = p.Duration - used
+		}
+		used += dur
+		out[i] = target.Phase{Duration: dur, StartRPS: rps, EndRPS: rps}
+	}
+	return out
+}
+
+// spike splits phase p into base, peak for length in the middle, base.
+func (d *decoder) spike(n ast.Node, path string, p target.Phase) []target.Phase {
+	o := d.object(n, path, fieldsOf[docSpike]()...)
+	o.require("base", "peak", "length")
+	base, okBase := o.float("base")
+	peak, okPeak := o.float("peak")
+	length, okLen := o.duration("length")
+	okBase = okBase && d.checkRPS(o.get("base"), o.field("base"), base)
+	okPeak = okPeak && d.checkRPS(o.get("peak"), o.field("peak"), peak)
+	if okLen && (length <= 0 || length >= p.Duration) {
+		o.errorf("length", "must be more than 0 and shorter than the phase's %v, got %v", p.Duration, length)
+		okLen = false
+	}
+	if !okBase || !okPeak || !okLen {
+		return []target.Phase{p}
+	}
+	before := (p.Duration - length) / 2
+	return []target.Phase{
+		{Duration: before, StartRPS: base, EndRPS: base},
+		{Duration: length, StartRPS: peak, EndRPS: peak},
+		{Duration: p.Duration - before - length, StartRPS: base, EndRPS: base},
+	}
 }
 
 // phaseRate reads a phase's `rate` (a number or {from, to}) or its own
@@ -196,7 +349,7 @@ func (d *decoder) phaseRate(o *object) (from, to float64) {
 			d.checkRPS(o.get("to"), o.field("to"), to)
 		}
 	default:
-		o.d.errorf(o.node, o.field("rate"), "required: give rate, or from and to")
+		o.d.errorf(o.node, o.field("rate"), "required: give rate, from and to, step, spike or pause")
 	}
 	return from, to
 }
@@ -225,7 +378,7 @@ func (d *decoder) requests(n ast.Node, path string) []Request {
 }
 
 func (d *decoder) request(n ast.Node, path string) (Request, *object) {
-	o := d.object(n, path, "name", "weight", "method", "path", "body")
+	o := d.object(n, path, fieldsOf[docRequest]()...)
 	o.require("method", "path")
 	r := Request{Weight: DefaultWeight}
 
@@ -254,6 +407,9 @@ func (d *decoder) request(n ast.Node, path string) (Request, *object) {
 	}
 	if o.has("body") {
 		r.Body = d.body(o)
+	}
+	if o.has("headers") {
+		r.Headers = d.headers(o.get("headers"), o.field("headers"))
 	}
 	if name, ok := o.str("name"); ok {
 		r.Name = name
@@ -290,7 +446,7 @@ func (d *decoder) body(o *object) string {
 }
 
 // distributions are the values of keys.distribution.
-var distributions = []string{DistUniform, DistZipf, DistMissing}
+var distributions = []string{DistUniform, DistZipf, DistSequential, DistHotKey, DistMissing}
 
 // keys reads a class's key distribution; n may be nil (the defaults).
 func (d *decoder) keys(n ast.Node, path string) Keys {
@@ -298,7 +454,7 @@ func (d *decoder) keys(n ast.Node, path string) Keys {
 	if n == nil {
 		return k
 	}
-	o := d.object(n, path, "distribution", "exponent", "missing_fraction")
+	o := d.object(n, path, fieldsOf[docKeys]()...)
 
 	if dist, ok := o.str("distribution"); ok {
 		k.Distribution = dist
@@ -317,6 +473,27 @@ func (d *decoder) keys(n ast.Node, path string) Keys {
 			o.errorf("exponent", "only the %s distribution has an exponent", DistZipf)
 		case s <= 1:
 			o.errorf("exponent", "a Zipf exponent must be more than 1, got %v", s)
+		}
+	}
+	if k.Distribution == DistHotKey {
+		k.HotKeys, k.HotFraction = DefaultHotKeys, DefaultHotFraction
+	}
+	if hot, ok := o.int("hot_keys"); ok {
+		k.HotKeys = int(hot)
+		switch {
+		case k.Distribution != DistHotKey:
+			o.errorf("hot_keys", "only the %s distribution has hot keys", DistHotKey)
+		case hot < 1 || hot > math.MaxInt32:
+			o.errorf("hot_keys", "must be at least 1, got %d", hot)
+		}
+	}
+	if f, ok := o.float("hot_fraction"); ok {
+		k.HotFraction = f
+		switch {
+		case k.Distribution != DistHotKey:
+			o.errorf("hot_fraction", "only the %s distribution has a hot fraction", DistHotKey)
+		case f < 0 || f > 1:
+			o.errorf("hot_fraction", "must be between 0 and 1, got %v", f)
 		}
 	}
 	if k.Distribution == DistMissing {

@@ -4,10 +4,16 @@
 //
 // A scenario names one DynamoDB table (its billing mode, provisioned
 // capacity and seeded items), the protection profiles to compare, and the
-// traffic classes that play against the API under test: who sends (a
-// loopback source address), how fast (a constant rate, a linear ramp or
-// phases), what (weighted request templates) and which keys (a
-// distribution over the seeded items, mixed with ids that do not exist).
+// traffic classes that play against the API under test: the executor (open
+// arrival-rate or closed concurrency model), who sends (loopback source
+// pools, spoofed X-Forwarded-For, API keys, user agents), how fast (a
+// constant rate, ramps, steps, spikes and pauses, with uniform or Poisson
+// arrivals), what (weighted request templates with headers), which keys
+// (uniform, zipf, sequential, hot-key, missing), how the client behaves
+// (keep-alive, connection caps, HTTP/2, retries) and the thresholds that
+// make a run fail. docs/scenarios.md is the reference; [Schema] is the
+// JSON Schema, generated from the same doc types the decoder takes its
+// field names from.
 //
 // Parse and Load check the whole file and report every problem as an
 // *Error naming file:line:column and the field path, such as

@@ -31,6 +31,18 @@ func (c Class) KeyDist(table Table) (target.KeyDist, error) {
 			return nil, fmt.Errorf("class %q: keys: %w", c.Name, err)
 		}
 		seeded = z
+	case DistSequential:
+		sq, err := target.NewSequential(ks)
+		if err != nil {
+			return nil, fmt.Errorf("class %q: keys: %w", c.Name, err)
+		}
+		seeded = sq
+	case DistHotKey:
+		h, err := target.NewHotKey(ks, k.HotKeys, k.HotFraction)
+		if err != nil {
+			return nil, fmt.Errorf("class %q: keys: %w", c.Name, err)
+		}
+		seeded = h
 	default:
 		return nil, fmt.Errorf("class %q: keys: unknown distribution %q", c.Name, k.Distribution)
 	}

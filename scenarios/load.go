@@ -59,3 +59,14 @@ func Builtins() []string {
 	slices.Sort(names)
 	return names
 }
+
+// BuiltinSource returns the YAML text of the built-in scenario name (with
+// or without ".yaml").
+func BuiltinSource(name string) ([]byte, error) {
+	name = strings.TrimSuffix(name, ".yaml")
+	data, err := builtins.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("no built-in scenario %q (built-ins: %s)", name, strings.Join(Builtins(), ", "))
+	}
+	return data, nil
+}

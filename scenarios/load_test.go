@@ -70,6 +70,9 @@ func TestCostAmplification(t *testing.T) {
 			Keys: Keys{Distribution: DistUniform, MissingFraction: 0.95},
 		},
 	}
+	for i := range wantClasses {
+		wantClasses[i] = wantClasses[i].withDefaults()
+	}
 	if got := s.Classes; !reflect.DeepEqual(got, wantClasses) {
 		t.Errorf("classes:\n got %+v\nwant %+v", got, wantClasses)
 	}

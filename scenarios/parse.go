@@ -68,8 +68,7 @@ var identifier = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 var tableName = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 
 func (d *decoder) scenario(n ast.Node) *Scenario {
-	o := d.object(n, "",
-		"name", "description", "seed", "duration", "table", "profiles", "classes")
+	o := d.object(n, "", fieldsOf[docScenario]()...)
 	o.require("name", "duration", "table", "classes")
 	s := &Scenario{Profiles: slices.Clone(DefaultProfiles)}
 
@@ -90,7 +89,15 @@ func (d *decoder) scenario(n ast.Node) *Scenario {
 		s.Table = d.table(o.get("table"), o.field("table"))
 	}
 	if o.has("profiles") {
-		s.Profiles = d.profiles(o.get("profiles"), o.field("profiles"))
+		s.ProfileSpecs = d.profiles(o.get("profiles"), o.field("profiles"))
+		s.Profiles = nil
+		for _, p := range s.ProfileSpecs {
+			s.Profiles = append(s.Profiles, p.Name)
+		}
+	} else {
+		for _, name := range s.Profiles {
+			s.ProfileSpecs = append(s.ProfileSpecs, ProfileSpec{Name: name})
+		}
 	}
 	if o.has("classes") {
 		s.Classes = d.classes(o.get("classes"), o.field("classes"), s)
@@ -107,8 +114,7 @@ func (o *object) checkIdentifier(field, name string) {
 }
 
 func (d *decoder) table(n ast.Node, path string) Table {
-	o := d.object(n, path, "name", "partition_key", "billing_mode", "rcu", "wcu",
-		"burst_start_seconds", "items")
+	o := d.object(n, path, fieldsOf[docTable]()...)
 	t := Table{PartitionKey: DefaultPartitionKey}
 	if o == nil {
 		return t
@@ -166,7 +172,7 @@ func (o *object) capacityUnits(name, billingMode string) int64 {
 }
 
 func (d *decoder) items(n ast.Node, path string) ItemSeed {
-	o := d.object(n, path, "count", "key_pattern", "size_bytes")
+	o := d.object(n, path, fieldsOf[docItems]()...)
 	o.require("count", "key_pattern", "size_bytes")
 	var seed ItemSeed
 
@@ -227,7 +233,7 @@ func checkKeyPattern(p string) error {
 	return nil
 }
 
-func (d *decoder) profiles(n ast.Node, path string) []string {
+func (d *decoder) profiles(n ast.Node, path string) []ProfileSpec {
 	nodes, ok := d.seq(n, path)
 	if !ok {
 		return nil
@@ -237,22 +243,72 @@ func (d *decoder) profiles(n ast.Node, path string) []string {
 			strings.Join(DefaultProfiles, ", "))
 	}
 
-	// TODO: the names are checked for shape only; whether a profile of that
-	// name exists is the harness's to say, since this package may not import
-	// the reference server that defines them.
-	var names []string
+	// TODO: names and bases are checked for shape only; whether a built-in
+	// profile of that name exists, and whether the overrides name real
+	// profile fields, is the harness's and the reference server's to say,
+	// since this package may not import the reference server.
+	var specs []ProfileSpec
 	for i, pn := range nodes {
-		name, ok := d.str(pn, index(path, i))
+		spec, ok := d.profile(pn, index(path, i))
 		if !ok {
 			continue
 		}
-		switch {
-		case !identifier.MatchString(name):
-			d.errorf(pn, index(path, i), "%q is not a profile name", name)
-		case slices.Contains(names, name):
-			d.errorf(pn, index(path, i), "profile %q is listed twice", name)
+		if slices.ContainsFunc(specs, func(p ProfileSpec) bool { return p.Name == spec.Name }) {
+			d.errorf(pn, index(path, i), "profile %q is listed twice", spec.Name)
 		}
-		names = append(names, name)
+		specs = append(specs, spec)
 	}
-	return names
+	return specs
+}
+
+// profile reads a profile name, or {name, base, overrides}.
+func (d *decoder) profile(n ast.Node, path string) (ProfileSpec, bool) {
+	v := d.resolve(n, path)
+	switch v.(type) {
+	case nil:
+		return ProfileSpec{}, false
+	case *ast.MappingNode, *ast.MappingValueNode:
+	default:
+		name, ok := d.str(v, path)
+		if ok && !identifier.MatchString(name) {
+			d.errorf(v, path, "%q is not a profile name", name)
+		}
+		return ProfileSpec{Name: name}, ok
+	}
+
+	o := d.object(v, path, fieldsOf[docProfile]()...)
+	o.require("name")
+	var spec ProfileSpec
+	if name, ok := o.str("name"); ok {
+		spec.Name = name
+		o.checkIdentifier("name", name)
+	}
+	if b, ok := o.str("base"); ok {
+		spec.Base = b
+		o.checkIdentifier("base", b)
+	}
+	if o.has("overrides") {
+		spec.Overrides = d.raw(o.get("overrides"), o.field("overrides"))
+	}
+	return spec, spec.Name != ""
+}
+
+// raw decodes a mapping to plain Go values, for fields another package
+// checks.
+func (d *decoder) raw(n ast.Node, path string) map[string]any {
+	v := d.resolve(n, path)
+	switch v.(type) {
+	case nil:
+		return nil
+	case *ast.MappingNode, *ast.MappingValueNode:
+	default:
+		d.errorf(v, path, "want a mapping of profile fields, got %s", describe(v))
+		return nil
+	}
+	var out map[string]any
+	if err := yaml.NodeToValue(v, &out); err != nil {
+		d.errorf(v, path, "%v", err)
+		return nil
+	}
+	return out
 }

@@ -77,7 +77,7 @@ func TestParseBase(t *testing.T) {
 			Name: "GET /items/{{key}}", Weight: DefaultWeight, Method: "GET", Path: "/items/{{key}}",
 		}},
 		Keys: Keys{Distribution: DistZipf, Exponent: 1.5},
-	}
+	}.withDefaults()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("class a:\n got %+v\nwant %+v", got, want)
 	}

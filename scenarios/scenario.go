@@ -18,9 +18,35 @@ const (
 
 // Key distributions a class may draw keys from.
 const (
-	DistUniform = "uniform" // every seeded item equally likely
-	DistZipf    = "zipf"    // a few hot items, a long tail
-	DistMissing = "missing" // only ids that are not in the table
+	DistUniform    = "uniform"    // every seeded item equally likely
+	DistZipf       = "zipf"       // a few hot items, a long tail
+	DistMissing    = "missing"    // only ids that are not in the table
+	DistSequential = "sequential" // the seeded items in order, request n on item n mod count
+	DistHotKey     = "hot-key"    // a share of traffic on a few keys, the rest uniform
+)
+
+// Executors, arrival processes, late modes, identity assignment, protocols
+// and retry policies, as a scenario spells them.
+const (
+	ExecArrivalRate = "arrival-rate"
+	ExecConcurrency = "concurrency"
+
+	ArrivalUniform = "uniform"
+	ArrivalPoisson = "poisson"
+
+	LateWait = "wait"
+	LateDrop = "drop"
+
+	AssignPerRequest = "per-request"
+	AssignPerClient  = "per-client"
+
+	ProtocolHTTP1 = "http1"
+	ProtocolH2C   = "h2c"
+	ProtocolH2    = "h2"
+
+	RetryNone        = "none"
+	RetryImmediate   = "immediate"
+	RetryExponential = "exponential"
 )
 
 // Defaults filled in by Parse when a field is left out.
@@ -29,6 +55,8 @@ const (
 	DefaultDistribution = DistUniform
 	DefaultZipfExponent = 1.2
 	DefaultWeight       = 1
+	DefaultHotKeys      = 1
+	DefaultHotFraction  = 0.9
 	// MissingPrefix starts every id drawn for a missing key; a table's
 	// key_pattern may not start with it, so such ids never exist.
 	MissingPrefix = "miss-"
@@ -53,8 +81,11 @@ type Scenario struct {
 	Duration    time.Duration // the whole run, for every class
 	Table       Table
 	Profiles    []string // names of the protection profiles to compare, in order
-	Classes     []Class
-	File        string // where the scenario came from: a path, or "builtin:NAME.yaml"
+	// ProfileSpecs has one entry per name in Profiles, with the base and
+	// overrides of a profile given as {name, base, overrides}.
+	ProfileSpecs []ProfileSpec
+	Classes      []Class
+	File         string // where the scenario came from: a path, or "builtin:NAME.yaml"
 }
 
 // Table describes the DynamoDB table the run creates and seeds.
@@ -74,15 +105,83 @@ type ItemSeed struct {
 	SizeBytes  int    // approximate size of each item
 }
 
+// ProfileSpec is one profile to compare: a built-in profile (Base, or
+// Name when Base is empty) with Overrides applied. Overrides is the raw
+// YAML mapping decoded to Go values (map[string]any, []any, string,
+// uint64/int64, float64, bool), keyed as the reference server's profile
+// fields are; this package does not know those fields, so applying and
+// checking them is the reference server's job.
+type ProfileSpec struct {
+	Name      string
+	Base      string
+	Overrides map[string]any
+}
+
 // Class is one population of clients sending the same kind of traffic.
 type Class struct {
 	Name     string
+	Executor string // ExecArrivalRate (default) or ExecConcurrency
 	Source   string // IPv4 loopback address to send from; "" lets the OS choose
 	Rate     Rate
-	Requests []Request // weighted mix, at least one
-	Keys     Keys
-	Workers  int           // maximum requests in flight; 0: the load generator's default
-	Timeout  time.Duration // per request; 0: the load generator's default
+	Arrival  string // ArrivalUniform (default) or ArrivalPoisson
+	// Clients is the closed model's concurrency (0 means 1) and, in the
+	// open model, the number of virtual clients identities are assigned to.
+	Clients     int
+	ThinkTime   time.Duration
+	Requests    []Request // weighted mix, at least one
+	Headers     map[string]string
+	Keys        Keys
+	Identities  Identities
+	Client      Client
+	Workers     int           // maximum requests in flight; 0: the load generator's default
+	Timeout     time.Duration // per request; 0: the load generator's default
+	Late        string        // LateWait (default) or LateDrop
+	MaxLateness time.Duration // 0: the load generator's default
+	Thresholds  *Thresholds   // nil: none
+}
+
+// Identities are who a class's requests claim to be; see
+// target.Identities. Sources are IPv4 loopback addresses.
+type Identities struct {
+	Sources      []string
+	ForwardedFor []string
+	APIKeys      []string
+	APIKeyHeader string
+	UserAgents   []string
+	Assign       string // AssignPerRequest (default) or AssignPerClient
+}
+
+// Client is how a class's HTTP client behaves.
+type Client struct {
+	KeepAlive      bool // default true
+	MaxConnections int  // 0: no cap
+	Protocol       string
+	Retry          Retry
+}
+
+// Retry is a class's retry policy; see target.RetryPolicy.
+type Retry struct {
+	Policy              string // RetryNone (default), RetryImmediate or RetryExponential
+	MaxAttempts         int
+	BaseDelay, MaxDelay time.Duration
+	Jitter              bool
+	HonourRetryAfter    bool
+	On                  []int
+}
+
+// Thresholds are limits on a class's results that make the run fail. A
+// nil pointer or zero duration is no limit.
+type Thresholds struct {
+	P99        time.Duration // latency p99 from the intended start
+	ErrorRate  *float64      // share of sent requests answered 5xx or failing in transport
+	Share429   *float64      // share of sent requests answered 429
+	MinSuccess *float64      // share of sent requests answered 2xx, at least
+	Profiles   []string      // the profiles they apply to; empty: all
+}
+
+// AppliesTo reports whether the thresholds hold for profile.
+func (t *Thresholds) AppliesTo(profile string) bool {
+	return len(t.Profiles) == 0 || slices.Contains(t.Profiles, profile)
 }
 
 // SourceAddr returns the class's source address, or the zero Addr when the
@@ -107,17 +206,20 @@ type Rate struct {
 // target templates (see target.ParseTemplate); Parse has checked that they
 // parse.
 type Request struct {
-	Name   string // unique within the class; defaults to "METHOD path"
-	Weight int    // relative frequency, > 0
-	Method string // GET, POST, PUT or DELETE
-	Path   string // starts with "/"
-	Body   string // "" sends no body
+	Name    string // unique within the class; defaults to "METHOD path"
+	Weight  int    // relative frequency, > 0
+	Method  string // GET, POST, PUT or DELETE
+	Path    string // starts with "/"
+	Body    string // "" sends no body
+	Headers map[string]string
 }
 
 // Keys says how a class picks the key of each request ({{key}}).
 type Keys struct {
-	Distribution string  // DistUniform, DistZipf or DistMissing
+	Distribution string  // DistUniform, DistZipf, DistSequential, DistHotKey or DistMissing
 	Exponent     float64 // Zipf exponent s > 1; 0 unless Distribution is DistZipf
+	HotKeys      int     // DistHotKey: how many of the first keys are hot
+	HotFraction  float64 // DistHotKey: share of draws on the hot keys
 	// MissingFraction is the share of keys, 0..1, that are random ids not in
 	// the table; the rest come from Distribution over the seeded items.
 	MissingFraction float64

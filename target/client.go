@@ -1,6 +1,7 @@
 package target
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -28,23 +29,41 @@ func CanBind(addr netip.Addr) bool {
 	return true
 }
 
-// newClient returns the keep-alive HTTP client of class c: enough idle
-// connections for every worker, dialled from c.SourceAddr when it is set.
-// It never uses a proxy, so traffic goes only where BaseURL says.
-func newClient(c *Class) *http.Client {
+// newClient returns the HTTP client of class c for connections from src
+// (the zero Addr leaves the source to the OS): keep-alive with enough idle
+// connections for every worker unless c disables it, at most c.MaxConns
+// open, speaking c.Protocol. It never uses a proxy, so traffic goes only
+// where BaseURL says.
+func newClient(c *Class, src netip.Addr) *http.Client {
 	dialer := &net.Dialer{Timeout: c.timeout(), KeepAlive: 30 * time.Second}
-	if c.SourceAddr.IsValid() {
-		dialer.LocalAddr = &net.TCPAddr{IP: c.SourceAddr.AsSlice(), Zone: c.SourceAddr.Zone()}
+	if src.IsValid() {
+		dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
 	}
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		MaxIdleConns:          c.workers(),
 		MaxIdleConnsPerHost:   c.workers(),
+		MaxConnsPerHost:       c.MaxConns,
+		DisableKeepAlives:     c.DisableKeepAlive,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   c.timeout(),
 		ExpectContinueTimeout: time.Second,
 	}
+	if c.InsecureTLS {
+		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
+	var protocols http.Protocols
+	switch c.Protocol {
+	case ProtocolH2C:
+		protocols.SetUnencryptedHTTP2(true)
+	case ProtocolH2:
+		protocols.SetHTTP2(true)
+	default:
+		protocols.SetHTTP1(true)
+	}
+	transport.Protocols = &protocols
+
 	return &http.Client{
 		Transport: transport,
 		// Redirects are answers to measure, not to follow.

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -42,6 +43,43 @@ type Config struct {
 
 	// Logger receives optional diagnostics; nil discards them.
 	Logger *slog.Logger
+
+	// Progress, when set, counts requests as they go, for a live display.
+	Progress *Progress
+
+	// Raw, when set, receives one CSV line per finished request (see
+	// RawHeader), streamed through a buffer so no request is kept in
+	// memory; RawTag fills its first column (the harness puts the profile
+	// there). Lines are in finishing order. Result.RawErr reports a failed
+	// write; recording goes on without the raw file.
+	Raw    io.Writer
+	RawTag string
+
+	// StdClient makes every class use net/http even where the generator
+	// would give each worker its own plain HTTP/1.1 connection (see the
+	// package documentation); for comparing the two.
+	StdClient bool
+
+	// Shard, when Count > 1, sends only slice Index of Count of the run,
+	// so Count generators together send it all, each request with the
+	// keys, identities and ids the whole run would give it. In the open
+	// model a shard sends the requests n with n mod Count == Index, or,
+	// with per-client identities, the requests of the virtual clients c
+	// with c mod Count == Index, so no two shards share an identity; in the
+	// closed model it runs the clients c with c mod Count == Index.
+	Shard Shard
+}
+
+// Shard is slice Index (from 0) of Count of a run.
+type Shard struct{ Index, Count int }
+
+func (s Shard) count() int {
+	return max(s.Count, 1)
+}
+
+// mine reports whether request (or closed-model client) n is this shard's.
+func (s Shard) mine(n int64) bool {
+	return n%int64(s.count()) == int64(s.Index)
 }
 
 // Class is one traffic class: who sends, what, and how fast.
@@ -79,7 +117,94 @@ type Class struct {
 	// MaxLateness is how long after its intended start a request may wait
 	// for a free worker before it is Dropped; 0 means DefaultMaxLateness.
 	MaxLateness time.Duration
+
+	// LateMode says what happens to a request that finds every worker
+	// busy: LateWait (the zero value) waits up to MaxLateness and is
+	// counted Late, LateDrop drops it at once.
+	LateMode LateMode
+
+	// Executor chooses the open model (ArrivalRate, the zero value:
+	// requests start on the schedule of Phases) or the closed model
+	// (Concurrency: Clients clients each send, wait for the answer, think
+	// for ThinkTime and send again, for the whole run; Phases are then
+	// ignored).
+	Executor Executor
+
+	// Clients is the number of virtual clients: the closed model's
+	// concurrency, and for either executor the size of the identity pool
+	// when Identities.PerClient is set. 0 means 1 for the closed model.
+	Clients int
+
+	// ThinkTime is how long a closed-model client waits between an answer
+	// and its next request.
+	ThinkTime time.Duration
+
+	// Arrival is the open model's arrival process: ArrivalUniform (the
+	// zero value, evenly spaced) or ArrivalPoisson (exponential gaps drawn
+	// from the run's seed, at the same mean rate).
+	Arrival Arrival
+
+	// Identities says who each request claims to be; nil sends every
+	// request from SourceAddr with the default User-Agent.
+	Identities *Identities
+
+	// DisableKeepAlive opens a new connection for every request.
+	DisableKeepAlive bool
+
+	// MaxConns caps the open connections of the class (per source
+	// address); 0 means no cap beyond Workers.
+	MaxConns int
+
+	// Protocol is the HTTP version spoken: ProtocolHTTP1 (the zero value),
+	// ProtocolH2C (HTTP/2 without TLS, to an http:// target) or ProtocolH2
+	// (HTTP/2 over TLS, to an https:// target).
+	Protocol Protocol
+
+	// InsecureTLS skips verifying the server's certificate, for loopback
+	// servers with self-signed ones.
+	InsecureTLS bool
+
+	// Retry says whether and how a failed request is sent again; the zero
+	// value never retries.
+	Retry RetryPolicy
 }
+
+// Executor is how a class decides when to send.
+type Executor int
+
+// Executors.
+const (
+	ArrivalRate Executor = iota // open model: requests start on schedule
+	Concurrency                 // closed model: Clients clients with think time
+)
+
+// Arrival is the open model's arrival process.
+type Arrival int
+
+// Arrival processes.
+const (
+	ArrivalUniform Arrival = iota // evenly spaced by the integrated rate
+	ArrivalPoisson                // exponential gaps, same mean rate
+)
+
+// LateMode is what happens to a request that finds every worker busy.
+type LateMode int
+
+// Late modes.
+const (
+	LateWait LateMode = iota // wait up to MaxLateness, counted Late
+	LateDrop                 // drop at once, counted Dropped
+)
+
+// Protocol is the HTTP version a class speaks.
+type Protocol int
+
+// Protocols.
+const (
+	ProtocolHTTP1 Protocol = iota // HTTP/1.1
+	ProtocolH2C                   // HTTP/2 over cleartext TCP (prior knowledge)
+	ProtocolH2                    // HTTP/2 over TLS
+)
 
 // Phase is a stretch of a class's schedule during which the request rate
 // moves linearly from StartRPS to EndRPS (requests per second).
@@ -90,9 +215,9 @@ type Phase struct {
 }
 
 // Request is one kind of request in a class's mix. Every request carries
-// User-Agent "abusesim" and, when it has a body, Content-Type
-// "application/json"; the class's Headers, then the request's, override
-// them.
+// User-Agent "abusesim" (or the identity's) and, when it has a body,
+// Content-Type "application/json"; the class's Headers, then the
+// request's, override them. Header values are templates too.
 type Request struct {
 	Name    string
 	Weight  int
@@ -100,6 +225,9 @@ type Request struct {
 	Path    *Template // appended to Config.BaseURL, e.g. "/items/{{key}}"
 	Body    *Template // nil: no body
 	Headers map[string]string
+	// HeaderTemplates, when set, are executed per request and override
+	// Headers of the same name.
+	HeaderTemplates map[string]*Template
 }
 
 func (c *Class) workers() int {
@@ -135,6 +263,9 @@ func (cfg *Config) validate() (*url.URL, error) {
 	if len(cfg.Classes) == 0 {
 		return nil, errors.New("target: no traffic classes")
 	}
+	if cfg.Shard.Count < 0 || cfg.Shard.Index < 0 || cfg.Shard.Index >= cfg.Shard.count() {
+		return nil, fmt.Errorf("target: shard %d/%d: want index 0..count-1", cfg.Shard.Index, cfg.Shard.Count)
+	}
 
 	seen := map[string]bool{}
 	for i := range cfg.Classes {
@@ -154,7 +285,7 @@ func (cfg *Config) validate() (*url.URL, error) {
 }
 
 func (c *Class) validate() error {
-	if len(c.Phases) == 0 {
+	if len(c.Phases) == 0 && c.Executor == ArrivalRate {
 		return errors.New("no phases")
 	}
 	for i, p := range c.Phases {
@@ -184,6 +315,17 @@ func (c *Class) validate() error {
 	if c.MaxLateness < 0 {
 		return fmt.Errorf("max lateness %v must not be negative", c.MaxLateness)
 	}
+	if c.Clients < 0 || c.MaxConns < 0 || c.ThinkTime < 0 {
+		return errors.New("clients, max connections and think time must not be negative")
+	}
+	if err := c.Retry.validate(); err != nil {
+		return fmt.Errorf("retry: %w", err)
+	}
+	if c.Identities != nil {
+		if err := c.Identities.validate(); err != nil {
+			return fmt.Errorf("identities: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -212,10 +354,23 @@ func (r *Request) validate(haveKeys bool) error {
 	if !validMethod(r.method()) {
 		return fmt.Errorf("method %q is not an HTTP method token", r.Method)
 	}
-	if !haveKeys && (r.Path.UsesKey() || (r.Body != nil && r.Body.UsesKey())) {
+	if !haveKeys && r.usesKey() {
 		return errors.New("template uses {{key}} but the class has no key distribution")
 	}
 	return nil
+}
+
+// usesKey reports whether any template of r has a {{key}}.
+func (r *Request) usesKey() bool {
+	if r.Path.UsesKey() || (r.Body != nil && r.Body.UsesKey()) {
+		return true
+	}
+	for _, t := range r.HeaderTemplates {
+		if t.UsesKey() {
+			return true
+		}
+	}
+	return false
 }
 
 func validMethod(m string) bool {

@@ -29,7 +29,7 @@ func ExampleParseTemplate() {
 	fmt.Println(err)
 	// Output:
 	// {"event_id":"evt-7","user_id":"user-0042","via":"scraper"}
-	// template "/items/{{id}}": column 8: unknown function "id" (want one of key, randid, seq, uuid, now, class)
+	// template "/items/{{id}}": column 8: unknown function "id" (want one of key, randid, seq, uuid, now, class, client, apikey)
 }
 
 func ExampleRun() {

@@ -1,14 +1,14 @@
 package target
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,15 +61,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("target: class %s: cannot bind source address %s on this host",
 				c.Name, c.SourceAddr)
 		}
+		if c.Identities != nil {
+			for _, a := range c.Identities.Sources {
+				if !CanBind(a) {
+					return nil, fmt.Errorf("target: class %s: cannot bind identity source %s on this host",
+						c.Name, a)
+				}
+			}
+		}
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
+	raw := newRawLog(cfg.Raw, cfg.RawTag)
 	runs := make([]*classRun, len(cfg.Classes))
 	for i := range cfg.Classes {
 		runs[i] = newClassRun(&cfg, i, strings.TrimSuffix(base.String(), "/"), base.Host, logger)
+		runs[i].raw = raw
 	}
 
 	start := time.Now()
@@ -80,6 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	res.RawErr = raw.close()
 	return res, nil
 }
 
@@ -91,8 +102,14 @@ type classRun struct {
 	sched    *Schedule
 	runFor   time.Duration
 	maxLate  time.Duration
-	client   *http.Client
+	clients  []*http.Client // by identity source; one when there is no pool
 	rec      *recorder
+	progress *Progress
+	shard    Shard
+	raw      *rawLog
+	fast     bool   // workers own plain HTTP/1.1 connections; see fastConn
+	dialAddr string // host:port the fast path dials
+	fastSrc  netip.Addr
 	logger   *slog.Logger
 	seed     [2]uint64
 	mixCum   []int // running sums of the mix weights
@@ -104,23 +121,39 @@ type classRun struct {
 type job struct {
 	n        int64
 	sec      int
+	phase    int
 	intended time.Time
 }
 
 func newClassRun(cfg *Config, index int, prefix, host string, logger *slog.Logger) *classRun {
 	c := &cfg.Classes[index]
 	cr := &classRun{
-		class:   c,
-		prefix:  prefix,
-		host:    host,
-		sched:   NewSchedule(c.Phases),
-		runFor:  cfg.Duration,
-		maxLate: c.maxLateness(),
-		client:  newClient(c),
-		rec:     newRecorder(c.Name, int((cfg.Duration+time.Second-1)/time.Second)),
-		logger:  logger.With("class", c.Name),
-		seed:    [2]uint64{splitmix64(uint64(cfg.Seed)), splitmix64(uint64(index) + 0x9e3779b97f4a7c15)},
+		class:    c,
+		prefix:   prefix,
+		host:     host,
+		sched:    NewSchedule(c.Phases),
+		runFor:   cfg.Duration,
+		maxLate:  c.maxLateness(),
+		rec:      newClassRecorder(c, int((cfg.Duration+time.Second-1)/time.Second)),
+		progress: cfg.Progress,
+		shard:    cfg.Shard,
+		logger:   logger.With("class", c.Name),
+		seed:     [2]uint64{splitmix64(uint64(cfg.Seed)), splitmix64(uint64(index) + 0x9e3779b97f4a7c15)},
 	}
+	cr.fastSrc = c.SourceAddr
+	if c.Identities != nil && len(c.Identities.Sources) > 0 {
+		cr.fastSrc = c.Identities.Sources[0]
+		for _, src := range c.Identities.Sources {
+			cr.clients = append(cr.clients, newClient(c, src))
+		}
+	} else {
+		cr.clients = []*http.Client{newClient(c, c.SourceAddr)}
+	}
+	cr.dialAddr = host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		cr.dialAddr = net.JoinHostPort(strings.Trim(host, "[]"), "80")
+	}
+	cr.fast = !cfg.StdClient && cr.fastOK(strings.SplitN(prefix, ":", 2)[0])
 	sum := 0
 	for _, r := range c.Mix {
 		sum += r.Weight
@@ -145,10 +178,15 @@ func (cr *classRun) run(ctx context.Context, start time.Time) ClassResult {
 
 	jobs := make(chan job)
 	var workers sync.WaitGroup
-	spawn := func(j job) {
-		workers.Go(func() { cr.work(reqCtx, j, jobs) })
+	var stoppedAt time.Duration
+	if cr.class.Executor == Concurrency {
+		stoppedAt = cr.runClosed(ctx, reqCtx, start, &workers)
+	} else {
+		spawn := func(j job) {
+			workers.Go(func() { cr.work(reqCtx, j, jobs) })
+		}
+		stoppedAt = cr.dispatch(ctx, start, jobs, spawn)
 	}
-	stoppedAt := cr.dispatch(ctx, start, jobs, spawn)
 	close(jobs)
 	cr.rec.inFlight(int(stoppedAt/time.Second), cr.inFlight.Load())
 
@@ -159,7 +197,9 @@ func (cr *classRun) run(ctx context.Context, start time.Time) ClassResult {
 	}
 	workers.Wait()
 	stopSampler()
-	cr.client.CloseIdleConnections()
+	for _, c := range cr.clients {
+		c.CloseIdleConnections()
+	}
 
 	res := cr.rec.result(int((stoppedAt + time.Second - 1) / time.Second))
 	cr.logger.Debug("class finished", "sent", res.Sent, "ok", res.OK,
@@ -178,16 +218,22 @@ func (cr *classRun) run(ctx context.Context, start time.Time) ClassResult {
 func (cr *classRun) dispatch(
 	ctx context.Context, start time.Time, jobs chan<- job, spawn func(job),
 ) time.Duration {
-	p := pool{jobs: jobs, spawn: spawn, capacity: cr.class.workers(), timer: time.NewTimer(time.Hour)}
+	p := pool{jobs: jobs, spawn: spawn, capacity: cr.class.workers(), timer: time.NewTimer(time.Hour),
+		noWait: cr.class.LateMode == LateDrop}
 	defer p.timer.Stop()
 	scheduledSec := -1
+	arrivals := cr.arrivals()
+	mine := cr.shardFilter()
 
 	for n := int64(0); ; n++ {
-		at, ok := cr.sched.At(n)
+		at, ok := arrivals(n)
 		if !ok || at >= cr.runFor {
 			break
 		}
-		j := job{n: n, sec: int(at / time.Second), intended: start.Add(at)}
+		if !mine(n) {
+			continue
+		}
+		j := job{n: n, sec: int(at / time.Second), phase: cr.sched.Phase(at), intended: start.Add(at)}
 		if j.sec > scheduledSec {
 			cr.rec.scheduled(j.sec)
 			scheduledSec = j.sec
@@ -202,8 +248,10 @@ func (cr *classRun) dispatch(
 		switch p.handoff(ctx, j, j.intended.Add(cr.maxLate)) {
 		case handedOff:
 			cr.rec.sent(j.sec, false)
+			cr.progress.sentOne()
 		case handedOffLate:
 			cr.rec.sent(j.sec, true)
+			cr.progress.sentOne()
 		case tooLate:
 			cr.rec.dropped(j.sec)
 		case cancelled:
@@ -219,6 +267,47 @@ func (cr *classRun) dispatch(
 	return cr.runFor
 }
 
+// shardFilter returns whether request n is this shard's. With per-client
+// identities, a request goes to the shard of its virtual client, so shards
+// share no identity; otherwise requests are dealt round robin. Either way
+// the shards together send exactly the whole run's requests.
+func (cr *classRun) shardFilter() func(n int64) bool {
+	if cr.shard.count() == 1 {
+		return func(int64) bool { return true }
+	}
+	ids := cr.class.Identities
+	if ids == nil || !ids.PerClient || cr.class.Clients == 0 {
+		return cr.shard.mine
+	}
+	w := newWorker()
+	return func(n int64) bool { return cr.shard.mine(cr.clientOf(w, n)) }
+}
+
+// clientOf is the virtual client do will give request n: the same draws
+// from the same seed.
+func (cr *classRun) clientOf(w *worker, n int64) int64 {
+	w.pcg.Seed(cr.seed[0], splitmix64(cr.seed[1]+uint64(n)))
+	cr.pick(w.rand)
+	return w.rand.Int64N(int64(cr.class.Clients))
+}
+
+// arrivals returns the function giving the intended offset of request n,
+// called with n = 0, 1, 2, ... in order: the schedule's evenly spaced
+// starts, or a Poisson process at the same rate drawn from the run's seed.
+// Both place each arrival by the integral of the rate, never by adding
+// durations, so neither drifts over a long run.
+func (cr *classRun) arrivals() func(n int64) (time.Duration, bool) {
+	if cr.class.Arrival != ArrivalPoisson {
+		return cr.sched.At
+	}
+	r := rand.New(rand.NewPCG(cr.seed[0], splitmix64(cr.seed[1]^0x706f6973736f6e)))
+	x := 0.0
+	return func(int64) (time.Duration, bool) {
+		x += r.ExpFloat64()
+		return cr.sched.AtIntegral(x)
+	}
+}
+
 // pool is the dispatcher's view of a class's workers: an idle worker takes
 // a job from jobs; below capacity, spawn starts a new worker with it.
 type pool struct {
@@ -227,6 +316,7 @@ type pool struct {
 	capacity int
 	started  int
 	timer    *time.Timer
+	noWait   bool // drop at once when every worker is busy
 }
 
 type handoffResult int
@@ -255,6 +345,9 @@ func (p *pool) handoff(ctx context.Context, j job, deadline time.Time) handoffRe
 		p.started++
 		p.spawn(j)
 		return handedOff
+	}
+	if p.noWait {
+		return tooLate
 	}
 
 	p.timer.Reset(wait)
@@ -324,106 +417,6 @@ func (cr *classRun) sampleInFlight(start time.Time) (stop func()) {
 		cancel()
 		wg.Wait()
 	}
-}
-
-// worker is what one worker goroutine reuses from request to request.
-type worker struct {
-	pcg  *rand.PCG
-	rand *rand.Rand
-	url  []byte
-}
-
-// work runs first, then every job from jobs until it is closed.
-func (cr *classRun) work(ctx context.Context, first job, jobs <-chan job) {
-	pcg := rand.NewPCG(0, 0)
-	w := &worker{pcg: pcg, rand: rand.New(pcg)}
-	cr.do(ctx, w, first)
-	for j := range jobs {
-		cr.do(ctx, w, j)
-	}
-}
-
-// do sends one request and records its outcome.
-//
-// The worker's random source is reseeded from the run seed, the class
-// index and the request number, so request n of a class draws the same
-// mix entry, key and ids in every run with the same seed, whichever worker
-// sends it.
-func (cr *classRun) do(ctx context.Context, w *worker, j job) {
-	cr.inFlight.Add(1)
-	defer cr.inFlight.Add(-1)
-
-	w.pcg.Seed(cr.seed[0], splitmix64(cr.seed[1]+uint64(j.n)))
-	req := cr.pick(w.rand)
-	tc := TemplateContext{Rand: w.rand, Seq: j.n, Class: cr.class.Name}
-	if cr.class.Keys != nil && (req.Path.UsesKey() || (req.Body != nil && req.Body.UsesKey())) {
-		tc.Key = cr.class.Keys.Key(w.rand)
-	}
-
-	rctx, cancel := context.WithTimeout(ctx, cr.class.timeout())
-	defer cancel()
-	send := time.Now()
-	tc.Now = send
-	code, err := cr.send(rctx, w, req, &tc)
-	end := time.Now()
-
-	if err != nil && errors.Is(context.Cause(rctx), errRunStopped) {
-		cr.rec.aborted(j.sec)
-		return
-	}
-	if err != nil && cr.warned.CompareAndSwap(false, true) {
-		cr.logger.Warn("first transport error of the class; later ones are only counted", "err", err)
-	}
-	cr.rec.done(j.sec, code, end.Sub(j.intended), end.Sub(send))
-}
-
-// send builds and sends req and drains its answer. It returns the status
-// code, or an error for a transport failure (a timeout included).
-func (cr *classRun) send(ctx context.Context, w *worker, req *Request, tc *TemplateContext) (int, error) {
-	w.url = req.Path.Append(append(w.url[:0], cr.prefix...), tc)
-	var body io.Reader
-	if req.Body != nil {
-		// A fresh slice: the transport may read a body after Do returns.
-		body = bytes.NewReader(req.Body.Append(nil, tc))
-	}
-	hreq, err := http.NewRequestWithContext(ctx, req.method(), string(w.url), body)
-	if err != nil {
-		return 0, fmt.Errorf("build request: %w", err)
-	}
-	if hreq.URL.Host != cr.host {
-		return 0, fmt.Errorf("build request: path %q leaves the target host", req.Path)
-	}
-
-	hreq.Header.Set("User-Agent", userAgent)
-	if req.Body != nil {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range cr.class.Headers {
-		hreq.Header.Set(k, v)
-	}
-	for k, v := range req.Headers {
-		hreq.Header.Set(k, v)
-	}
-
-	resp, err := cr.client.Do(hreq)
-	if err != nil {
-		return 0, err
-	}
-	if err := drain(resp.Body); err != nil {
-		return 0, fmt.Errorf("read response body: %w", err)
-	}
-	return resp.StatusCode, nil
-}
-
-// pick chooses a request of the mix by weight.
-func (cr *classRun) pick(r *rand.Rand) *Request {
-	x := r.IntN(cr.mixCum[len(cr.mixCum)-1])
-	for i, c := range cr.mixCum {
-		if x < c {
-			return &cr.class.Mix[i]
-		}
-	}
-	return &cr.class.Mix[len(cr.class.Mix)-1]
 }
 
 // splitmix64 scrambles x so that nearby inputs give unrelated seeds.

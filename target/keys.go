@@ -124,12 +124,84 @@ func NewMix(parts ...Weighted) (KeyDist, error) {
 	return d, nil
 }
 
-func (d mixDist) Key(r *rand.Rand) string {
+func (d mixDist) Key(r *rand.Rand) string { return d.KeySeq(r, -1) }
+
+// KeySeq picks a part by weight and draws from it, by sequence when the
+// part is a [SequenceDist] and n >= 0.
+func (d mixDist) KeySeq(r *rand.Rand, n int64) string {
 	x := r.Float64() * d.cumulative[len(d.cumulative)-1]
-	for i, c := range d.cumulative {
+	i := len(d.dists) - 1
+	for j, c := range d.cumulative {
 		if x < c {
-			return d.dists[i].Key(r)
+			i = j
+			break
 		}
 	}
-	return d.dists[len(d.dists)-1].Key(r)
+	if n >= 0 {
+		return KeyAt(d.dists[i], r, n)
+	}
+	return d.dists[i].Key(r)
+}
+
+// A SequenceDist is a KeyDist whose key depends on the request's number in
+// its class's schedule rather than on chance. [KeyAt] prefers it.
+type SequenceDist interface {
+	KeyDist
+	KeySeq(r *rand.Rand, n int64) string
+}
+
+// KeyAt draws the key of request n from d: by sequence when d is a
+// [SequenceDist], else at random from r.
+func KeyAt(d KeyDist, r *rand.Rand, n int64) string {
+	if s, ok := d.(SequenceDist); ok {
+		return s.KeySeq(r, n)
+	}
+	return d.Key(r)
+}
+
+type sequentialDist struct{ ks KeySpace }
+
+// NewSequential returns a KeyDist that walks ks in order: request n gets
+// key n mod Count, as a crawler enumerating ids would. Drawn with Key (no
+// request number), it is uniform.
+func NewSequential(ks KeySpace) (KeyDist, error) {
+	if err := ks.Validate(); err != nil {
+		return nil, fmt.Errorf("sequential: %w", err)
+	}
+	return sequentialDist{ks}, nil
+}
+
+func (d sequentialDist) Key(r *rand.Rand) string { return d.ks.Key(r.IntN(d.ks.Count)) }
+
+func (d sequentialDist) KeySeq(_ *rand.Rand, n int64) string {
+	return d.ks.Key(int(n % int64(d.ks.Count)))
+}
+
+type hotKeyDist struct {
+	ks       KeySpace
+	hot      int
+	fraction float64
+}
+
+// NewHotKey returns a KeyDist that sends fraction (0..1) of draws to the
+// first hot keys of ks, uniformly among them, and the rest uniformly over
+// all of ks: the shape of traffic that overloads one partition.
+func NewHotKey(ks KeySpace, hot int, fraction float64) (KeyDist, error) {
+	if err := ks.Validate(); err != nil {
+		return nil, fmt.Errorf("hot key: %w", err)
+	}
+	if hot < 1 || hot > ks.Count {
+		return nil, fmt.Errorf("hot key: %d hot keys must be between 1 and the %d keys", hot, ks.Count)
+	}
+	if !(fraction >= 0 && fraction <= 1) {
+		return nil, fmt.Errorf("hot key: fraction %v must be between 0 and 1", fraction)
+	}
+	return hotKeyDist{ks: ks, hot: hot, fraction: fraction}, nil
+}
+
+func (d hotKeyDist) Key(r *rand.Rand) string {
+	if r.Float64() < d.fraction {
+		return d.ks.Key(r.IntN(d.hot))
+	}
+	return d.ks.Key(r.IntN(d.ks.Count))
 }

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type Result struct {
 	Start   time.Time
 	Elapsed time.Duration // real run time, including the wait for in-flight requests
 	Classes []ClassResult
+	// RawErr is the first error writing Config.Raw, if any.
+	RawErr error
 }
 
 // ClassResult is what one traffic class recorded. Every request the
@@ -63,8 +66,68 @@ type ClassResult struct {
 	Latency *hdrhistogram.Histogram
 	Service *hdrhistogram.Histogram
 
+	// Lag holds microseconds from each request's intended start to its
+	// actual send (first attempt): the generator's own scheduling delay
+	// plus any wait for a free worker.
+	Lag *hdrhistogram.Histogram
+
+	// Retries counts the attempts made after the first, over all requests;
+	// the server saw Sent + Retries requests.
+	Retries int64
+
 	// Seconds is the per-second series, one entry per second of the run.
 	Seconds []Second
+
+	// Requests breaks the totals down by entry of the class's mix, in mix
+	// order; Phases by phase of its schedule, in order (empty for the
+	// closed model); Families by status family, in the order of
+	// [StatusFamilies], families nothing fell into left out.
+	Requests []Breakdown
+	Phases   []Breakdown
+	Families []Breakdown
+
+	// Intervals holds one latency histogram (from the intended start) per
+	// second of the run that had answers, in order: the content of an
+	// HdrHistogram interval log. Encoded compressed, so a long run keeps a
+	// few hundred bytes per second, not a histogram; the encoding does not
+	// keep start and end times, so Offset says which second it is.
+	Intervals []Interval
+}
+
+// Breakdown is one slice of a class's answers: a request name, a phase or
+// a status family.
+type Breakdown struct {
+	Name    string
+	Done    int64 // answers and transport errors recorded
+	OK      int64
+	Errors  int64
+	Retries int64
+	Status  map[string]int64
+	Latency *hdrhistogram.Histogram // µs from the intended start
+	Service *hdrhistogram.Histogram // µs from the actual send
+}
+
+// Interval is one second's latency histogram in compressed HdrHistogram
+// form (hdrhistogram.Decode reads it).
+type Interval struct {
+	Offset    int
+	Histogram []byte
+}
+
+// StatusFamilies names the families of ClassResult.Families.
+var StatusFamilies = []string{"2xx", "3xx", "4xx", "5xx", "error"}
+
+// StatusFamily returns the family of a status code: "2xx" to "5xx", and
+// "error" for 0 (a transport error) or anything outside 200..599.
+func StatusFamily(code int) string {
+	return StatusFamilies[familyIndex(code)]
+}
+
+func familyIndex(code int) int {
+	if code >= 200 && code < 600 {
+		return code/100 - 2
+	}
+	return len(StatusFamilies) - 1
 }
 
 // Second is one second of a class's run. Requests belong to the second of
@@ -112,9 +175,58 @@ func statusKey(code int) string {
 type recorder struct {
 	mu       sync.Mutex
 	res      ClassResult
+	requests []Breakdown
+	phases   []Breakdown
+	families []Breakdown
 	open     map[int]*openSecond
 	free     []*hdrhistogram.Histogram
 	schedSec int // every second before this one is fully scheduled
+}
+
+// outcome is one finished request, as the recorder takes it.
+type outcome struct {
+	code             int // 0 for a transport error
+	request, phase   int // indexes into the mix and the phases; -1: none
+	retries          int64
+	latency, service time.Duration
+	lag              time.Duration // -1: not known
+}
+
+func newBreakdown(name string) Breakdown {
+	return Breakdown{Name: name, Status: map[string]int64{}, Latency: NewHistogram(), Service: NewHistogram()}
+}
+
+func (b *Breakdown) add(key string, o *outcome, latencyUS, serviceUS int64) {
+	b.Done++
+	b.Status[key]++
+	b.Retries += o.retries
+	if o.code == 0 {
+		b.Errors++
+	}
+	if o.code >= 200 && o.code < 300 {
+		b.OK++
+	}
+	_ = b.Latency.RecordValue(latencyUS)
+	_ = b.Service.RecordValue(serviceUS)
+}
+
+// newClassRecorder returns the recorder of class c with a breakdown per
+// mix entry and per phase.
+func newClassRecorder(c *Class, seconds int) *recorder {
+	r := newRecorder(c.Name, seconds)
+	for i, q := range c.Mix {
+		name := q.Name
+		if name == "" {
+			name = strconv.Itoa(i + 1)
+		}
+		r.requests = append(r.requests, newBreakdown(name))
+	}
+	if c.Executor == ArrivalRate {
+		for i := range c.Phases {
+			r.phases = append(r.phases, newBreakdown(strconv.Itoa(i+1)))
+		}
+	}
+	return r
 }
 
 type openSecond struct {
@@ -129,9 +241,13 @@ func newRecorder(name string, seconds int) *recorder {
 			Status:  map[string]int64{},
 			Latency: NewHistogram(),
 			Service: NewHistogram(),
+			Lag:     NewHistogram(),
 			Seconds: make([]Second, seconds),
 		},
 		open: map[int]*openSecond{},
+	}
+	for _, f := range StatusFamilies {
+		r.families = append(r.families, newBreakdown(f))
 	}
 	for i := range r.res.Seconds {
 		r.res.Seconds[i] = Second{Offset: i, Status: map[string]int64{}}
@@ -203,25 +319,41 @@ func (r *recorder) dropped(sec int) {
 // done records a finished request: its status code (0 for a transport
 // error), its latency from the intended start and from the send.
 func (r *recorder) done(sec, code int, latency, service time.Duration) {
+	r.record(sec, outcome{code: code, request: -1, phase: -1, latency: latency, service: service, lag: -1})
+}
+
+// record records a finished request with everything known about it.
+func (r *recorder) record(sec int, o outcome) {
 	key := statusError
-	if code != 0 {
-		key = statusKey(code)
+	if o.code != 0 {
+		key = statusKey(o.code)
 	}
-	ok := code >= 200 && code < 300
-	latencyUS := clampUS(latency)
+	ok := o.code >= 200 && o.code < 300
+	latencyUS, serviceUS := clampUS(o.latency), clampUS(o.service)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
 	r.res.Status[key]++
-	if code == 0 {
+	r.res.Retries += o.retries
+	if o.code == 0 {
 		r.res.Errors++
 	}
 	if ok {
 		r.res.OK++
 	}
 	_ = r.res.Latency.RecordValue(latencyUS) // cannot fail: clamped to the bounds
-	_ = r.res.Service.RecordValue(clampUS(service))
+	_ = r.res.Service.RecordValue(serviceUS)
+	if o.lag >= 0 {
+		_ = r.res.Lag.RecordValue(clampUS(o.lag))
+	}
+	if o.request >= 0 && o.request < len(r.requests) {
+		r.requests[o.request].add(key, &o, latencyUS, serviceUS)
+	}
+	if o.phase >= 0 && o.phase < len(r.phases) {
+		r.phases[o.phase].add(key, &o, latencyUS, serviceUS)
+	}
+	r.families[familyIndex(o.code)].add(key, &o, latencyUS, serviceUS)
 
 	if s := r.second(sec); s != nil {
 		s.Status[key]++
@@ -230,6 +362,23 @@ func (r *recorder) done(sec, code int, latency, service time.Duration) {
 		}
 	}
 	r.finish(sec, latencyUS)
+}
+
+// pendingNow counts a closed-model request as pending in the second it
+// starts, read under the lock so that a second cannot be closed between
+// reading the clock and counting the request, and returns that second.
+func (r *recorder) pendingNow(start time.Time) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	sec := int(time.Since(start) / time.Second)
+	o := r.open[sec]
+	if o == nil {
+		o = &openSecond{hist: r.newHist()}
+		r.open[sec] = o
+	}
+	o.pending++
+	return sec
 }
 
 // aborted records a request given up on when a cancelled run stopped.
@@ -272,11 +421,24 @@ func (r *recorder) result(seconds int) ClassResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
+	open := make([]int, 0, len(r.open))
 	for s := range r.open {
+		open = append(open, s)
+	}
+	slices.Sort(open)
+	for _, s := range open {
 		r.closeSecond(s)
 	}
 	res := r.res
 	res.Seconds = res.Seconds[:min(max(seconds, 0), len(res.Seconds))]
+	res.Requests = r.requests
+	res.Phases = r.phases
+	for _, f := range r.families {
+		if f.Done > 0 {
+			res.Families = append(res.Families, f)
+		}
+	}
+	slices.SortFunc(res.Intervals, func(a, b Interval) int { return a.Offset - b.Offset })
 	return res
 }
 
@@ -287,6 +449,11 @@ func (r *recorder) closeSecond(sec int) {
 		s.LatencyP50Ms = float64(o.hist.ValueAtQuantile(50)) / 1000
 		s.LatencyP90Ms = float64(o.hist.ValueAtQuantile(90)) / 1000
 		s.LatencyP99Ms = float64(o.hist.ValueAtQuantile(99)) / 1000
+	}
+	if o.hist.TotalCount() > 0 {
+		if enc, err := o.hist.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err == nil {
+			r.res.Intervals = append(r.res.Intervals, Interval{Offset: sec, Histogram: enc})
+		}
 	}
 	o.hist.Reset()
 	r.free = append(r.free, o.hist)

@@ -96,16 +96,24 @@ func (s *Schedule) At(n int64) (time.Duration, bool) {
 	if n < 0 {
 		return 0, false
 	}
-	target := float64(n) + 0.5
-	if target >= s.Total() {
+	return s.AtIntegral(float64(n) + 0.5)
+}
+
+// AtIntegral returns the offset at which the integral of the rate reaches
+// x, and false when x is past the schedule's total. [At] places request n
+// at x = n + 0.5; a Poisson process places arrivals at running sums of
+// exponential variates with mean 1 (time rescaling), so its gaps follow the
+// rate as it changes.
+func (s *Schedule) AtIntegral(x float64) (time.Duration, bool) {
+	if !(x >= 0) || x >= s.Total() {
 		return 0, false
 	}
 
-	// The phase whose integral range (cum[i], cum[i+1]] holds target;
-	// phases at rate 0 have an empty range and are never chosen.
-	i := sort.SearchFloat64s(s.cum[1:], target)
+	// The phase whose integral range (cum[i], cum[i+1]] holds x; phases at
+	// rate 0 have an empty range and are never chosen.
+	i := sort.SearchFloat64s(s.cum[1:], x)
 	p := s.phases[i]
-	x := target - s.cum[i]
+	x -= s.cum[i]
 
 	// Solve a*u + k*u² = x for u in [0, D], with a the rate at the phase's
 	// start and k = (b-a)/2D. The form 2x / (a + sqrt(a² + 4kx)) avoids the
@@ -117,4 +125,11 @@ func (s *Schedule) At(n int64) (time.Duration, bool) {
 
 	off := s.begin[i] + time.Duration(math.Round(u*float64(time.Second)))
 	return min(off, s.begin[i+1]), true
+}
+
+// Phase returns the index of the phase holding offset t, or -1 outside the
+// schedule.
+func (s *Schedule) Phase(t time.Duration) int {
+	i, _ := s.locate(t)
+	return i
 }

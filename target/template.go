@@ -19,6 +19,8 @@ const (
 	funcUUID
 	funcNow
 	funcClass
+	funcClient
+	funcAPIKey
 )
 
 var templateFuncs = map[string]templateFunc{
@@ -28,12 +30,14 @@ var templateFuncs = map[string]templateFunc{
 	"uuid":   funcUUID,
 	"now":    funcNow,
 	"class":  funcClass,
+	"client": funcClient,
+	"apikey": funcAPIKey,
 }
 
 // TemplateFuncs lists the placeholder functions a [Template] understands,
 // in the order the documentation gives them.
 func TemplateFuncs() []string {
-	return []string{"key", "randid", "seq", "uuid", "now", "class"}
+	return []string{"key", "randid", "seq", "uuid", "now", "class", "client", "apikey"}
 }
 
 // A Template is literal text with {{func}} placeholders, parsed once by
@@ -47,11 +51,15 @@ func TemplateFuncs() []string {
 //   - uuid: a random version 4 UUID in canonical form
 //   - now: the send time, RFC 3339 in UTC with nanoseconds
 //   - class: the class name
+//   - client: the request's virtual client number (the closed model's
+//     client, one of Class.Clients drawn per request, else the request
+//     number), the identity a template can name
+//   - apikey: the API key of the request's identity, "" without one
 //
 // Spaces inside the braces are allowed ({{ key }}). Text outside
 // placeholders, including a lone "{" or "}}", is copied as is.
 // Substitution is raw: nothing is escaped for URLs or JSON. Every built-in
-// function except key and class yields only letters, digits, '-' ':' and
+// function except key, class and apikey yields only letters, digits, '-' ':' and
 // '.', so a placeholder inside a JSON string keeps the body valid; keys and
 // class names must be chosen JSON- and URL-safe by whoever defines them.
 //
@@ -70,11 +78,13 @@ type templatePart struct {
 // TemplateContext is what one execution of a [Template] draws on. Rand must
 // not be shared between goroutines without a lock.
 type TemplateContext struct {
-	Rand  *rand.Rand // for randid and uuid
-	Key   string     // for key
-	Seq   int64      // for seq
-	Now   time.Time  // for now
-	Class string     // for class
+	Rand   *rand.Rand // for randid and uuid
+	Key    string     // for key
+	Seq    int64      // for seq
+	Now    time.Time  // for now
+	Class  string     // for class
+	Client int64      // for client
+	APIKey string     // for apikey
 }
 
 // ParseTemplate parses s. An unknown function or a "{{" without its "}}" is
@@ -153,6 +163,10 @@ func (t *Template) Append(dst []byte, c *TemplateContext) []byte {
 			dst = c.Now.UTC().AppendFormat(dst, time.RFC3339Nano)
 		case funcClass:
 			dst = append(dst, c.Class...)
+		case funcClient:
+			dst = appendClient(dst, c.Client)
+		case funcAPIKey:
+			dst = append(dst, c.APIKey...)
 		}
 	}
 	return dst
