@@ -13,8 +13,15 @@ const (
 	exitOK          = 0
 	exitError       = 1 // the run failed: bad scenario, a server would not start, a write failed
 	exitUsage       = 2 // bad command line
+	exitThresholds  = 3 // the run finished but a scenario threshold failed
 	exitInterrupted = 130
 )
+
+// thresholdsError marks a run whose thresholds failed.
+type thresholdsError struct{ err error }
+
+func (e thresholdsError) Error() string { return e.err.Error() }
+func (e thresholdsError) Unwrap() error { return e.err }
 
 // usageError marks a mistake on the command line.
 type usageError struct{ err error }
@@ -42,9 +49,12 @@ func exitCode(ctx context.Context, stderr io.Writer, err error) int {
 	}
 
 	var ue usageError
+	var te thresholdsError
 	switch {
 	case errors.As(err, &ue), isCobraUsage(msg):
 		return exitUsage
+	case errors.As(err, &te):
+		return exitThresholds
 	case ctx.Err() != nil:
 		return exitInterrupted
 	default:

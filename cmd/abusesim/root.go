@@ -50,5 +50,9 @@ abuse and reports cost and latency for each.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newValidateCmd(stdout, stderr), newScenariosCmd(stdout))
+	root.AddCommand(newAttackCmd(stdout, stderr), newMergeCmd(stdout))
+	root.AddCommand(newDDBLocalCmd(stdout, stderr))
+	root.AddCommand(newServeCmd(stdout, stderr))
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/abusesim/abusesim/scenarios"
+	"github.com/abusesim/abusesim/target"
 	"github.com/abusesim/abusesim/target/harness"
 )
 
@@ -22,6 +24,8 @@ type runOptions struct {
 	profiles []string
 	seed     int64
 	seedSet  bool
+	shard    string
+	raw      string
 
 	stdout, stderr io.Writer
 	now            func() time.Time
@@ -65,6 +69,8 @@ prints a side-by-side table of the profiles.`,
 	f.DurationVar(&opts.duration, "duration", 0, "traffic duration per profile (default: the scenario's)")
 	f.StringSliceVar(&opts.profiles, "profiles", nil, "profiles to run, in order (default: the scenario's, e.g. unprotected,protected)")
 	f.Int64Var(&opts.seed, "seed", 0, "random seed for keys and ids (default: the scenario's)")
+	f.StringVar(&opts.raw, "raw", "", "also stream every request to this CSV file")
+	f.StringVar(&opts.shard, "shard", "", "run slice i of N of the traffic (i/N, e.g. 2/3); combine with abusesim merge")
 	return cmd
 }
 
@@ -86,12 +92,30 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		opts.out = filepath.Join("results", stamp+"-"+sc.Name)
 	}
 
-	sum, err := harness.Run(ctx, harness.Options{
+	hopts := harness.Options{
 		Scenario: sc,
 		Profiles: opts.profiles,
 		OutDir:   opts.out,
 		Logger:   slog.New(newLineHandler(opts.stderr)),
-	})
+		Progress: &target.Progress{},
+	}
+	if opts.shard != "" {
+		if hopts.Shard, err = harness.ParseShard(opts.shard); err != nil {
+			return usagef("--shard: %w", err)
+		}
+	}
+	if opts.raw != "" {
+		f, err := os.Create(opts.raw)
+		if err != nil {
+			return usagef("--raw: %w", err)
+		}
+		defer f.Close()
+		hopts.Raw = f
+	}
+	total := sc.Duration * time.Duration(max(len(opts.profiles), len(sc.Profiles)))
+	stop := startProgress(opts.stderr, hopts.Progress, total, opts.now)
+	sum, err := harness.Run(ctx, hopts)
+	stop()
 	if sum != nil && len(sum.Profiles) > 0 {
 		printSummary(opts.stdout, sum)
 		fmt.Fprintf(opts.stdout, "\nresults: %s (summary.json, latency.png, capacity.png, cost.png)\n", opts.out)
@@ -102,5 +126,5 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if sum.Interrupted {
 		fmt.Fprintln(opts.stderr, "abusesim: interrupted; the results above are partial")
 	}
-	return nil
+	return checkThresholds(opts.stdout, sum)
 }

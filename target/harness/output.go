@@ -15,7 +15,8 @@ import (
 )
 
 // writeProfile writes OUT/<profile>/traffic.csv (one row per class and
-// second) and OUT/<profile>/capacity.csv (one row per second).
+// second), OUT/<profile>/capacity.csv (one row per second) and
+// OUT/<profile>/latency.hlog (HdrHistogram interval log).
 func writeProfile(out string, s profileSeries) error {
 	dir := filepath.Join(out, s.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -27,7 +28,10 @@ func writeProfile(out string, s profileSeries) error {
 	if err := writeFileAtomic(filepath.Join(dir, "capacity.csv"), capacityCSV(s)); err != nil {
 		return fmt.Errorf("harness: %w", err)
 	}
-	return nil
+	if err := writeHistograms(dir, s.result); err != nil {
+		return err
+	}
+	return writeIntervalLog(dir, s.result)
 }
 
 func trafficCSV(s profileSeries) []byte {

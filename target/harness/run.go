@@ -34,6 +34,13 @@ type Options struct {
 	// Logger receives progress: a line as each profile starts and ends,
 	// and notes such as the loopback fallback. Nil discards.
 	Logger *slog.Logger
+	// Progress, when set, follows the traffic as it goes (all profiles).
+	Progress *target.Progress
+	// Shard runs only one slice of the traffic; see target.Shard.
+	Shard target.Shard
+	// Raw, when set, receives one CSV line per request of every profile
+	// (target.RawHeader; the profile in the tag column).
+	Raw io.Writer
 }
 
 // Run plays the scenario against each profile in turn, each on a fresh
@@ -59,7 +66,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	}
 	profiles := make([]refserver.Profile, len(names))
 	for i, name := range names {
-		p, err := refserver.BuiltinProfile(name)
+		p, err := scenarioProfile(sc, name)
 		if err != nil {
 			return nil, fmt.Errorf("harness: %w", err)
 		}
@@ -70,6 +77,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan.progress, plan.shard, plan.raw = opts.Progress, opts.Shard, opts.Raw
 	if opts.OutDir != "" {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 			return nil, fmt.Errorf("harness: create output folder: %w", err)
@@ -82,6 +90,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		DurationS: sc.Duration.Seconds(),
 		Seed:      sc.Seed,
 		Notes:     plan.notes,
+		Shard:     shardLabel(opts.Shard),
 	}
 	for _, n := range plan.notes {
 		log.Warn(n)
@@ -102,6 +111,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			sum.Interrupted = true
 		}
 		sum.Profiles = append(sum.Profiles, ps)
+		sum.recordThresholds(checkThresholds(sc, ps))
 		series = append(series, ser)
 		log.Info("profile done", "profile", p.Name, "elapsed", time.Duration(ps.ElapsedS*float64(time.Second)).Round(time.Millisecond))
 
@@ -136,6 +146,9 @@ type plan struct {
 	// addresses and send them in ClientIPHeader instead.
 	clientIPHeader string
 	notes          []string
+	progress       *target.Progress
+	shard          target.Shard
+	raw            io.Writer
 }
 
 func newPlan(sc *scenarios.Scenario) (*plan, error) {
@@ -205,39 +218,7 @@ func withHeader(h map[string]string, k, v string) map[string]string {
 
 // targetClass converts a scenario class into the generator's form.
 func targetClass(sc *scenarios.Scenario, c scenarios.Class) (target.Class, error) {
-	keys, err := c.KeyDist(sc.Table)
-	if err != nil {
-		return target.Class{}, err
-	}
-	tc := target.Class{
-		Name:    c.Name,
-		Phases:  c.Rate.Phases,
-		Keys:    keys,
-		Workers: c.Workers,
-		Timeout: c.Timeout,
-	}
-	if c.Source != "" {
-		addr, err := netip.ParseAddr(c.Source)
-		if err != nil {
-			return target.Class{}, fmt.Errorf("source: %w", err)
-		}
-		tc.SourceAddr = addr
-	}
-	for _, r := range c.Requests {
-		path, err := target.ParseTemplate(r.Path)
-		if err != nil {
-			return target.Class{}, fmt.Errorf("request %s: path: %w", r.Name, err)
-		}
-		req := target.Request{Name: r.Name, Weight: r.Weight, Method: r.Method, Path: path}
-		if r.Body != "" {
-			if req.Body, err = target.ParseTemplate(r.Body); err != nil {
-				return target.Class{}, fmt.Errorf("request %s: body: %w", r.Name, err)
-			}
-			req.Headers = map[string]string{"Content-Type": "application/json"}
-		}
-		tc.Mix = append(tc.Mix, req)
-	}
-	return tc, nil
+	return c.Target(sc.Table)
 }
 
 // profileSeries is what a profile recorded over time, for CSV and charts.
@@ -268,7 +249,10 @@ func runProfile(ctx context.Context, p *plan, prof refserver.Profile, log *slog.
 		err     error
 	}
 	monDone := make(chan monResult, 1)
-	mon := &capacity.Monitor{Source: st.endpoint, Table: p.table.Name, Interval: time.Second}
+	// The monitor reads the local endpoint through CloudWatch's protocol, as
+	// it would read AWS, so local and AWS runs share the monitor code.
+	cw := &capacity.CloudWatchSource{Client: capacity.NewCloudWatchClient(st.ddbURL, region, nil)}
+	mon := &capacity.Monitor{Source: cw, Table: p.table.Name, Interval: time.Second}
 	go func() {
 		s, err := mon.Run(monCtx)
 		monDone <- monResult{s, err}
@@ -279,11 +263,18 @@ func runProfile(ctx context.Context, p *plan, prof refserver.Profile, log *slog.
 		Duration: p.duration,
 		Seed:     p.seed,
 		Classes:  p.classes,
+		Progress: p.progress,
+		Shard:    p.shard,
+		Raw:      p.raw,
+		RawTag:   prof.Name,
 	})
 	stopMonitor()
 	mr := <-monDone
 	if err != nil {
 		return ProfileSummary{}, profileSeries{}, fmt.Errorf("generate load: %w", err)
+	}
+	if res.RawErr != nil {
+		return ProfileSummary{}, profileSeries{}, fmt.Errorf("write raw requests: %w", res.RawErr)
 	}
 	if mr.err != nil {
 		return ProfileSummary{}, profileSeries{}, fmt.Errorf("monitor capacity: %w", mr.err)

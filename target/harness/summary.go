@@ -26,6 +26,14 @@ type Summary struct {
 	Interrupted bool             `json:"interrupted,omitempty"`
 	Notes       []string         `json:"notes,omitempty"`
 	Profiles    []ProfileSummary `json:"profiles"`
+	// Thresholds are the scenario's thresholds checked against each
+	// profile; ThresholdsPassed is nil when the scenario has none, else
+	// whether every one passed.
+	Thresholds       []ThresholdResult `json:"thresholds,omitempty"`
+	ThresholdsPassed *bool             `json:"thresholds_passed,omitempty"`
+	// Shard is "i/N" (i from 1) when this is one slice of a sharded run;
+	// abusesim merge combines the slices.
+	Shard string `json:"shard,omitempty"`
 }
 
 // ProfileSummary is one profile's results: traffic per class, the table's
@@ -52,6 +60,20 @@ type ClassSummary struct {
 	AchievedRPS      float64          `json:"achieved_rps"`
 	LatencyMs        Percentiles      `json:"latency_ms"`
 	ServiceLatencyMs Percentiles      `json:"service_latency_ms"`
+	// Late counts sent requests that waited for a free worker; Retries
+	// the attempts after the first; Aborted the requests cut off when an
+	// interrupted run stopped waiting.
+	Late    int64 `json:"late"`
+	Retries int64 `json:"retries"`
+	Aborted int64 `json:"aborted"`
+	// ScheduleLagMs is how late requests were sent after their intended
+	// start: the generator's own scheduling delay plus waits for a worker.
+	ScheduleLagMs Percentiles `json:"schedule_lag_ms"`
+	// ByRequest, ByPhase and ByStatusFamily break the answers down by
+	// request name, phase and status family (2xx .. 5xx, error).
+	ByRequest      []BreakdownSummary `json:"by_request,omitempty"`
+	ByPhase        []BreakdownSummary `json:"by_phase,omitempty"`
+	ByStatusFamily []BreakdownSummary `json:"by_status_family,omitempty"`
 }
 
 // SuccessRatio is the share of sent requests that got a 2xx, 0 when none
@@ -114,6 +136,13 @@ func classSummary(c target.ClassResult, elapsed time.Duration) ClassSummary {
 		Status:           status,
 		LatencyMs:        percentiles(c.Latency),
 		ServiceLatencyMs: percentiles(c.Service),
+		Late:             c.Late,
+		ScheduleLagMs:    percentiles(c.Lag),
+		Retries:          c.Retries,
+		Aborted:          c.Aborted,
+		ByRequest:        breakdowns(c.Requests),
+		ByPhase:          breakdowns(c.Phases),
+		ByStatusFamily:   breakdowns(c.Families),
 	}
 	if elapsed > 0 {
 		s.AchievedRPS = float64(c.Sent) / elapsed.Seconds()

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/abusesim/abusesim/target"
+)
+
+func TestProgressLine(t *testing.T) {
+	got := progressLine(target.ProgressSnapshot{Sent: 1234, Errors: 5, RPS: 99.6, P99: 12345 * time.Microsecond},
+		7*time.Second+400*time.Millisecond, 30*time.Second)
+	want := "7s/30s  100 req/s  sent 1234  errors 5  p99 12.35ms  eta 23s"
+	if got != want {
+		t.Errorf("progressLine = %q, want %q", got, want)
+	}
+}
+
+func TestProgressSnapshotRates(t *testing.T) {
+	var p target.Progress
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.Snapshot(t0)
+	if s := p.Snapshot(t0.Add(time.Second)); s.RPS != 0 || s.P99 != 0 {
+		t.Errorf("idle snapshot %+v, want zero rate and p99", s)
+	}
+}
+
+// Not a terminal: the progress line goes out as plain log lines.
+func TestProgressNotTerminal(t *testing.T) {
+	var b strings.Builder
+	stop := startProgress(&b, &target.Progress{}, time.Second, time.Now)
+	stop()
+	if strings.Contains(b.String(), "\r") {
+		t.Errorf("wrote terminal control codes to a non-terminal: %q", b.String())
+	}
+}

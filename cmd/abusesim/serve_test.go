@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/truora/minidyn/server"
+
+	"github.com/abusesim/abusesim/capacity"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeCreatesTableAndServes(t *testing.T) {
+	ddb := httptest.NewServer(capacity.NewEndpoint(capacity.EndpointConfig{Backend: server.NewServer()}))
+	defer ddb.Close()
+
+	var stderr syncBuffer
+	ready := make(chan string, 1)
+	opts := &serveOptions{
+		profile: "protected", addr: "127.0.0.1:0", table: "Items", endpoint: ddb.URL, createTable: true,
+		stdout: io.Discard, stderr: &stderr, ready: func(a string) { ready <- a },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, opts) }()
+
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve stopped at start: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start within 30 s")
+	}
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/items/item-000001"); code != 200 || !strings.Contains(body, `"user_id":"u-1"`) {
+		t.Errorf("GET a seeded item: %d %s", code, body)
+	}
+	code, body := get("/users/u-1/items?limit=3")
+	var page struct{ Items []map[string]any }
+	if err := json.Unmarshal([]byte(body), &page); code != 200 || err != nil || len(page.Items) != 3 {
+		t.Errorf("GET /users/u-1/items?limit=3: %d %s", code, body)
+	}
+	if code, body := get("/metrics"); code != 200 ||
+		!strings.Contains(body, `abusesim_dynamodb_calls_total{op="Query"} 1`) {
+		t.Errorf("GET /metrics: %d\n%s", code, body)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "created table Items") {
+		t.Errorf("stderr does not say the table was created:\n%s", stderr.String())
+	}
+}
+
+func TestServeCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(bad, []byte("name: x\ncache: {ttl: 1s}\nrate_limt: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"unknown profile", []string{"serve", "--profile", "paranoid"}, exitUsage, "unprotected, seed, protected"},
+		{"profile and config", []string{"serve", "--profile", "seed", "--config", bad}, exitUsage, "give one"},
+		{"bad config names the field", []string{"serve", "--config", bad}, exitError, "rate_limt"},
+		{"missing config", []string{"serve", "--config", filepath.Join(dir, "none.yaml")}, exitError, "none.yaml"},
+		{"bad redis url", []string{"serve", "--redis", "http://x", "--dynamodb-endpoint", "http://127.0.0.1:1"},
+			exitUsage, "--redis"},
+		{"seed needs redis", []string{"serve", "--profile", "seed", "--dynamodb-endpoint", "http://127.0.0.1:1"},
+			exitError, "needs a Redis client"},
+		{"stray argument", []string{"serve", "extra"}, exitUsage, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestServeSeedWithRedis runs the seed profile as a user would, with its
+// Redis: a redis-server the test starts on a free loopback port.
+func TestServeSeedWithRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not found; install it to run this test (apt-get install -y redis-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	redisCmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := redisCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = redisCmd.Process.Kill(); _ = redisCmd.Wait() }()
+	redisAddr := "127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", redisAddr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %s did not accept connections within 10 s", redisAddr)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the port to open
+	}
+
+	ddb := httptest.NewServer(capacity.NewEndpoint(capacity.EndpointConfig{Backend: server.NewServer()}))
+	defer ddb.Close()
+	var stderr syncBuffer
+	ready := make(chan string, 1)
+	opts := &serveOptions{
+		profile: "seed", addr: "127.0.0.1:0", table: "Items", endpoint: ddb.URL, createTable: true,
+		redisURL: "redis://" + redisAddr + "/0",
+		stdout:   io.Discard, stderr: &stderr, ready: func(a string) { ready <- a },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, opts) }()
+
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve stopped at start: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start within 30 s")
+	}
+
+	codes := map[int]int{}
+	for range 70 {
+		resp, err := http.Get(base + "/items/item-000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[200] != 60 || codes[429] != 10 {
+		t.Errorf("70 sequential reads under the seed profile: %v, want 60 answered and 10 refused "+
+			"(60 per 60 s in Redis)\n%s", codes, stderr.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel: %v", err)
+	}
+}

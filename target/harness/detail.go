@@ -1,0 +1,223 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	refserver "github.com/abusesim/abusesim/reference-server"
+	"github.com/abusesim/abusesim/scenarios"
+	"github.com/abusesim/abusesim/target"
+)
+
+// BreakdownSummary is one slice of a class's answers in summary.json: a
+// request name, a phase (named by its 1-based index) or a status family.
+type BreakdownSummary struct {
+	Name             string           `json:"name"`
+	Done             int64            `json:"done"`
+	OK               int64            `json:"ok"`
+	Errors           int64            `json:"errors"`
+	Retries          int64            `json:"retries,omitempty"`
+	Status           map[string]int64 `json:"status"`
+	LatencyMs        Percentiles      `json:"latency_ms"`
+	ServiceLatencyMs Percentiles      `json:"service_latency_ms"`
+}
+
+func breakdowns(bs []target.Breakdown) []BreakdownSummary {
+	out := make([]BreakdownSummary, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, BreakdownSummary{
+			Name: b.Name, Done: b.Done, OK: b.OK, Errors: b.Errors, Retries: b.Retries,
+			Status: b.Status, LatencyMs: percentiles(b.Latency), ServiceLatencyMs: percentiles(b.Service),
+		})
+	}
+	return out
+}
+
+// ThresholdResult is one threshold of one class checked against one
+// profile's results.
+type ThresholdResult struct {
+	Profile string  `json:"profile"`
+	Class   string  `json:"class"`
+	Metric  string  `json:"metric"` // p99_ms, error_rate, share_429, min_success
+	Limit   float64 `json:"limit"`
+	Value   float64 `json:"value"`
+	Passed  bool    `json:"passed"`
+}
+
+// String says what was checked, as "profile/class: metric value (limit
+// ...)".
+func (t ThresholdResult) String() string {
+	verdict := "passed"
+	if !t.Passed {
+		verdict = "FAILED"
+	}
+	rel := "at most"
+	if t.Metric == "min_success" {
+		rel = "at least"
+	}
+	return fmt.Sprintf("%s/%s: %s %.4g (%s %.4g): %s", t.Profile, t.Class, t.Metric, t.Value, rel, t.Limit, verdict)
+}
+
+// checkThresholds checks every class's thresholds against profile ps.
+func checkThresholds(sc *scenarios.Scenario, ps ProfileSummary) []ThresholdResult {
+	var out []ThresholdResult
+	for _, c := range sc.Classes {
+		th := c.Thresholds
+		if th == nil || !th.AppliesTo(ps.Name) {
+			continue
+		}
+		var cs *ClassSummary
+		for i := range ps.Classes {
+			if ps.Classes[i].Name == c.Name {
+				cs = &ps.Classes[i]
+			}
+		}
+		if cs == nil {
+			continue
+		}
+		add := func(metric string, limit, value float64, atLeast bool) {
+			passed := value <= limit
+			if atLeast {
+				passed = value >= limit
+			}
+			out = append(out, ThresholdResult{Profile: ps.Name, Class: c.Name, Metric: metric,
+				Limit: limit, Value: value, Passed: passed})
+		}
+		share := func(n int64) float64 {
+			if cs.Sent == 0 {
+				return 0
+			}
+			return float64(n) / float64(cs.Sent)
+		}
+		if th.P99 > 0 {
+			add("p99_ms", float64(th.P99.Microseconds())/1000, cs.LatencyMs.P99, false)
+		}
+		if th.ErrorRate != nil {
+			add("error_rate", *th.ErrorRate, share(cs.Errors+count5xx(cs.Status)), false)
+		}
+		if th.Share429 != nil {
+			add("share_429", *th.Share429, share(cs.Status["429"]), false)
+		}
+		if th.MinSuccess != nil {
+			add("min_success", *th.MinSuccess, share(cs.OK), true)
+		}
+	}
+	return out
+}
+
+func count5xx(status map[string]int64) int64 {
+	var n int64
+	for k, v := range status {
+		if strings.HasPrefix(k, "5") {
+			n += v
+		}
+	}
+	return n
+}
+
+// recordThresholds adds a profile's threshold results to the summary and
+// updates ThresholdsPassed.
+func (s *Summary) recordThresholds(results []ThresholdResult) {
+	for _, r := range results {
+		s.Thresholds = append(s.Thresholds, r)
+		passed := r.Passed && (s.ThresholdsPassed == nil || *s.ThresholdsPassed)
+		s.ThresholdsPassed = &passed
+	}
+}
+
+// FailedThresholds returns the thresholds that failed.
+func (s *Summary) FailedThresholds() []ThresholdResult {
+	var out []ThresholdResult
+	for _, t := range s.Thresholds {
+		if !t.Passed {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// intervalLog returns a profile's per-second latency histograms (from the
+// intended start, microseconds) in the HdrHistogram interval log format,
+// one tagged line per class and second, readable by HistogramLogAnalyzer
+// and hdrhistogram-go's log reader.
+func intervalLog(res *target.Result) ([]byte, error) {
+	var buf bytes.Buffer
+	w := hdrhistogram.NewHistogramLogWriter(&buf)
+	startMs := res.Start.UnixMilli()
+	if err := w.OutputLogFormatVersion(); err != nil {
+		return nil, err
+	}
+	if err := w.OutputComment("abusesim latency from the intended start, microseconds, one histogram per class and second"); err != nil {
+		return nil, err
+	}
+	if err := w.OutputStartTime(startMs); err != nil {
+		return nil, err
+	}
+	if err := w.OutputBaseTime(startMs); err != nil {
+		return nil, err
+	}
+	w.SetBaseTime(startMs)
+	if err := w.OutputLegend(); err != nil {
+		return nil, err
+	}
+	for _, c := range res.Classes {
+		for _, iv := range c.Intervals {
+			h, err := hdrhistogram.Decode(iv.Histogram)
+			if err != nil {
+				return nil, fmt.Errorf("class %s second %d: %w", c.Name, iv.Offset, err)
+			}
+			h.SetStartTimeMs(startMs + int64(iv.Offset)*1000)
+			h.SetEndTimeMs(startMs + int64(iv.Offset+1)*1000)
+			h.SetTag(c.Name)
+			if err := w.OutputIntervalHistogram(h); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// writeIntervalLog writes OUT/<profile>/latency.hlog.
+func writeIntervalLog(dir string, res *target.Result) error {
+	data, err := intervalLog(res)
+	if err != nil {
+		return fmt.Errorf("harness: interval log: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "latency.hlog"), data); err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	return nil
+}
+
+// scenarioProfile resolves a profile name through the scenario's
+// ProfileSpecs: a spec with a base is that built-in under its own name.
+//
+// TODO: overrides are refused rather than applied: merging them into a
+// profile is the reference server's to provide (it knows the fields), and
+// it does not yet. Until then a scenario may rename a base but not change
+// it.
+func scenarioProfile(sc *scenarios.Scenario, name string) (refserver.Profile, error) {
+	base := name
+	for _, spec := range sc.ProfileSpecs {
+		if spec.Name != name {
+			continue
+		}
+		if len(spec.Overrides) > 0 {
+			return refserver.Profile{}, fmt.Errorf("profile %q: overrides are not supported yet; "+
+				"use a built-in profile (%s) as is", name, strings.Join(refserver.ProfileNames(), ", "))
+		}
+		if spec.Base != "" {
+			base = spec.Base
+		}
+	}
+	p, err := refserver.BuiltinProfile(base)
+	if err != nil {
+		return refserver.Profile{}, err
+	}
+	p.Name = name
+	return p, nil
+}
