@@ -33,10 +33,10 @@ func startDynalite(t *testing.T) string {
 		bin = filepath.Join("..", ".ci", "node_modules", ".bin", "dynalite")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("dynalite not found at %s: %s", bin, dynaliteHowTo)
+		skipOrFailInCI(t, "dynalite not found at %s: %s", bin, dynaliteHowTo)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skipf("node not on PATH: %s", dynaliteHowTo)
+		skipOrFailInCI(t, "node not on PATH: %s", dynaliteHowTo)
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
