@@ -41,7 +41,7 @@ var _ Source = (*CloudWatchSource)(nil)
 
 // NewCloudWatchClient returns a CloudWatch client for the endpoint at url
 // (such as a local Endpoint's base URL) with static placeholder credentials,
-// so it never looks for real ones. A nil httpClient means the SDK's default.
+// so it never looks for real ones. A nil httpClient means LocalHTTPClient(0).
 func NewCloudWatchClient(url, region string, httpClient cloudwatch.HTTPClient) *cloudwatch.Client {
 	if region == "" {
 		region = DefaultRegion
@@ -51,8 +51,9 @@ func NewCloudWatchClient(url, region string, httpClient cloudwatch.HTTPClient) *
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("abusesim", "abusesim", ""),
 	}
-	if httpClient != nil {
-		opts.HTTPClient = httpClient
+	opts.HTTPClient = httpClient
+	if httpClient == nil {
+		opts.HTTPClient = LocalHTTPClient(0)
 	}
 	return cloudwatch.New(opts)
 }

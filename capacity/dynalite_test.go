@@ -15,7 +15,6 @@ import (
 	"unicode/utf16"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -207,10 +206,7 @@ func units(c *types.ConsumedCapacity) any {
 
 func newRemoteClient(t *testing.T, url string) *dynamodb.Client {
 	t.Helper()
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(url), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("x", "y", ""),
-	})
+	return NewDynamoDBClient(url, "", nil, RetryConnectionErrorsOnly)
 }
 
 func createOnDemandTable(t *testing.T, c *dynamodb.Client, name string) {

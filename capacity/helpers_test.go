@@ -60,12 +60,7 @@ func newClient(t *testing.T, h http.Handler) *dynamodb.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint:     aws.String(srv.URL),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "y", ""),
-		RetryMaxAttempts: 1,
-	})
+	return NewDynamoDBClient(srv.URL, "", nil, RetryConnectionErrorsOnly)
 }
 
 // inProcessClient returns a DynamoDB client that calls h directly, with no

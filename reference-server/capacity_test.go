@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
@@ -34,12 +33,7 @@ func newMeteredTable(t *testing.T, items int) *meteredTable {
 	srv := httptest.NewServer(ep)
 	t.Cleanup(srv.Close)
 
-	db := dynamodb.New(dynamodb.Options{
-		BaseEndpoint:     aws.String(srv.URL),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "y", ""),
-		RetryMaxAttempts: 1,
-	})
+	db := capacity.NewDynamoDBClient(srv.URL, "", nil, capacity.RetryConnectionErrorsOnly)
 	if _, err := EnsureTable(context.Background(), db, TableSpec{Table: testTable, SeedItems: items}); err != nil {
 		t.Fatal(err)
 	}

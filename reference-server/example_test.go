@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
 
+	"github.com/abusesim/abusesim/capacity"
 	refserver "github.com/abusesim/abusesim/reference-server"
 )
 
@@ -21,11 +21,7 @@ func ExampleNew() {
 	// A DynamoDB engine on loopback and an SDK client pointed at it.
 	engine := httptest.NewServer(server.NewServer())
 	defer engine.Close()
-	db := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(engine.URL),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("x", "y", ""),
-	})
+	db := capacity.NewDynamoDBClient(engine.URL, "", nil)
 	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName: aws.String("items"),
 		AttributeDefinitions: []types.AttributeDefinition{

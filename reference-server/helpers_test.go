@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
+
+	"github.com/abusesim/abusesim/capacity"
 )
 
 const (
@@ -90,12 +91,7 @@ func newBackend(t *testing.T, front func(http.Handler) http.Handler) *dynamodb.C
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
-	db := dynamodb.New(dynamodb.Options{
-		BaseEndpoint:     aws.String(srv.URL),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("x", "y", ""),
-		RetryMaxAttempts: 1,
-	})
+	db := capacity.NewDynamoDBClient(srv.URL, "", nil, capacity.RetryConnectionErrorsOnly)
 
 	ctx := context.Background()
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{

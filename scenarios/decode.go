@@ -36,6 +36,12 @@ func (d *decoder) errorf(n ast.Node, field, format string, args ...any) {
 	})
 }
 
+// at is where n is, for a problem found after parsing.
+func (d *decoder) at(n ast.Node, field string) Location {
+	line, col := position(n)
+	return Location{File: d.file, Line: line, Column: col, Field: field}
+}
+
 // position is where a problem with n is reported: its first key for a
 // block mapping (whose own token is the first ':'), else its first token.
 func position(n ast.Node) (line, col int) {

@@ -62,8 +62,12 @@ func TestParseEveryFeature(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	wantSpecs := []ProfileSpec{{Name: "unprotected"}, {Name: "strict", Base: "protected",
-		Overrides: map[string]any{"rate_limit": map[string]any{"requests_per_second": uint64(5), "burst": uint64(10)}}}}
+	wantSpecs := []ProfileSpec{
+		{Name: "unprotected", At: Location{File: "full.yaml", Line: 8, Column: 5, Field: "profiles[0]"}},
+		{Name: "strict", Base: "protected",
+			Overrides: map[string]any{"rate_limit": map[string]any{"requests_per_second": uint64(5), "burst": uint64(10)}},
+			At:        Location{File: "full.yaml", Line: 9, Column: 5, Field: "profiles[1]"}},
+	}
 	if !reflect.DeepEqual(s.ProfileSpecs, wantSpecs) || !reflect.DeepEqual(s.Profiles, []string{"unprotected", "strict"}) {
 		t.Errorf("profiles %v, specs %#v", s.Profiles, s.ProfileSpecs)
 	}

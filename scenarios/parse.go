@@ -243,16 +243,18 @@ func (d *decoder) profiles(n ast.Node, path string) []ProfileSpec {
 			strings.Join(DefaultProfiles, ", "))
 	}
 
-	// TODO: names and bases are checked for shape only; whether a built-in
+	// Names and bases are checked for shape only: whether a built-in
 	// profile of that name exists, and whether the overrides name real
 	// profile fields, is the harness's and the reference server's to say,
-	// since this package may not import the reference server.
+	// since this package may not import the reference server. spec.At lets
+	// them report the problem where it is.
 	var specs []ProfileSpec
 	for i, pn := range nodes {
 		spec, ok := d.profile(pn, index(path, i))
 		if !ok {
 			continue
 		}
+		spec.At = d.at(pn, index(path, i))
 		if slices.ContainsFunc(specs, func(p ProfileSpec) bool { return p.Name == spec.Name }) {
 			d.errorf(pn, index(path, i), "profile %q is listed twice", spec.Name)
 		}

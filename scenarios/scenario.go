@@ -115,6 +115,21 @@ type ProfileSpec struct {
 	Name      string
 	Base      string
 	Overrides map[string]any
+	// At is where the spec is in the scenario file.
+	At Location
+}
+
+// Location is a place in a scenario file, kept for problems that only a
+// later stage can find (a profile name the reference server does not know).
+type Location struct {
+	File         string
+	Line, Column int
+	Field        string
+}
+
+// Errorf returns an *Error at l.
+func (l Location) Errorf(format string, args ...any) error {
+	return &Error{File: l.File, Line: l.Line, Column: l.Column, Field: l.Field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Class is one population of clients sending the same kind of traffic.

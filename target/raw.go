@@ -51,7 +51,7 @@ func (l *rawLog) write(class, request string, seq int64, intended time.Time, cod
 	b = strconv.AppendInt(b, intended.UnixNano(), 10)
 	b = append(b, ',')
 	if code == 0 {
-		b = append(b, statusError...)
+		b = append(b, StatusError...)
 	} else {
 		b = strconv.AppendInt(b, int64(code), 10)
 	}

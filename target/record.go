@@ -147,8 +147,8 @@ type Second struct {
 	InFlight int64
 }
 
-// statusError is the Status key of transport errors.
-const statusError = "error"
+// StatusError is the Status key of transport errors: no HTTP status.
+const StatusError = "error"
 
 var statusKeys = func() []string {
 	keys := make([]string, 600)
@@ -324,7 +324,7 @@ func (r *recorder) done(sec, code int, latency, service time.Duration) {
 
 // record records a finished request with everything known about it.
 func (r *recorder) record(sec int, o outcome) {
-	key := statusError
+	key := StatusError
 	if o.code != 0 {
 		key = statusKey(o.code)
 	}

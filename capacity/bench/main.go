@@ -33,8 +33,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
@@ -148,14 +146,7 @@ func serve(h http.Handler) (string, func(), error) {
 }
 
 func client(url string, workers int) *dynamodb.Client {
-	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = workers * 2
-		t.MaxIdleConnsPerHost = workers * 2
-	})
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(url), Region: "us-east-1", HTTPClient: hc, RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-	})
+	return capacity.NewDynamoDBClient(url, "", capacity.LocalHTTPClient(workers*2), capacity.RetryConnectionErrorsOnly)
 }
 
 func setup(ctx context.Context, db *dynamodb.Client) error {

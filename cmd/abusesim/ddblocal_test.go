@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -82,10 +81,7 @@ func TestDDBLocalServes(t *testing.T) {
 func exerciseDDBLocal(t *testing.T, url string) {
 	t.Helper()
 	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(url), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("x", "y", ""),
-	})
+	db := capacity.NewDynamoDBClient(url, "", nil, capacity.RetryConnectionErrorsOnly)
 	start := time.Now().Add(-time.Minute)
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("T"),

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,6 +24,14 @@ func TestCLIErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	badProfile := filepath.Join(dir, "profiles.yaml")
+	withProfiles := strings.Replace(builtin(t, "cost-amplification"), "profiles: [unprotected, protected]",
+		"profiles:\n  - unprotected\n  - turbo", 1)
+	turboLine := 1 + slices.Index(strings.Split(withProfiles, "\n"), "  - turbo")
+	if err := os.WriteFile(badProfile, []byte(withProfiles), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	tests := []struct {
 		name     string
 		args     []string
@@ -34,7 +44,14 @@ func TestCLIErrors(t *testing.T) {
 		{"unknown scenario", []string{"run", "no-such-scenario"}, exitError, "cost-amplification"},
 		{"bad file names its line", []string{"run", bad}, exitError, "bad.yaml:3:1"},
 		{"unknown profile", []string{"run", "cost-amplification", "--profiles", "nosuch", "--out", dir},
-			exitError, `profile "nosuch"`},
+			exitUsage, `--profiles: bad profile list: refserver: profile "nosuch"`},
+		{"repeated profile", []string{"run", "cost-amplification", "--profiles", "protected,protected"},
+			exitUsage, `"protected" is listed twice`},
+		{"zero duration", []string{"run", "cost-amplification", "--duration", "0s"},
+			exitUsage, "--duration must be positive"},
+		{"unknown profile in the file", []string{"run", badProfile}, exitError,
+			fmt.Sprintf("profiles.yaml:%d:5: profiles[1]: refserver: profile \"turbo\": unknown profile", turboLine)},
+		{"out is a file", []string{"run", "cost-amplification", "--out", bad}, exitUsage, "--out: mkdir"},
 		{"unknown command", []string{"attack-everyone"}, exitUsage, "unknown command"},
 		{"every problem reported", []string{"run", bad}, exitError, `did you mean "classes"`},
 	}
@@ -94,4 +111,14 @@ func TestCLIRunWritesResults(t *testing.T) {
 	if !strings.Contains(string(data), `"seed": 9`) {
 		t.Errorf("summary.json does not record --seed 9")
 	}
+}
+
+// builtin returns the text of a built-in scenario.
+func builtin(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "scenarios", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

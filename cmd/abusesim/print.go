@@ -15,18 +15,28 @@ import (
 // printSummary writes the profiles side by side: traffic per class, then
 // capacity and cost per profile.
 func printSummary(w io.Writer, sum *harness.Summary) {
-	fmt.Fprintf(w, "\nscenario %s, %.0fs per profile\n\n", sum.Scenario, sum.DurationS)
+	fmt.Fprintf(w, "\nscenario %s, %gs per profile", sum.Scenario, sum.DurationS)
+	if sum.Interrupted && len(sum.Profiles) > 0 {
+		fmt.Fprintf(w, " (interrupted: the last profile ran %.1fs)", sum.Profiles[len(sum.Profiles)-1].ElapsedS)
+	}
+	fmt.Fprint(w, "\n\n")
 
+	var dropped int64
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "profile\tclass\trequests\tsuccess\t429\t5xx\tp50 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "profile\tclass\trequests\tsuccess\t429\t5xx\terrors\tdropped\tp50 ms\tp99 ms\t")
 	for _, p := range sum.Profiles {
 		for _, c := range p.Classes {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%d\t%d\t%.1f\t%.1f\t\n",
-				p.Name, c.Name, c.Sent, 100*c.SuccessRatio(), c.Status["429"], count5xx(c.Status),
-				c.LatencyMs.P50, c.LatencyMs.P99)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n",
+				p.Name, c.Name, c.Sent, successCell(c), c.Status["429"], count5xx(c.Status), c.Errors,
+				c.Dropped, c.LatencyMs.P50, c.LatencyMs.P99)
+			dropped += c.Dropped
 		}
 	}
 	tw.Flush()
+	if dropped > 0 {
+		fmt.Fprintf(w, "note: %d requests were dropped: every worker was busy past their start time; "+
+			"raise the class's workers or lower its rate (the server may simply be too slow)\n", dropped)
+	}
 	fmt.Fprintln(w)
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -38,6 +48,14 @@ func printSummary(w io.Writer, sum *harness.Summary) {
 			c.ReadThrottleEvents+c.WriteThrottleEvents, p.Cost.OnDemandUSDPerHour, p.Cost.ProvisionedUSD)
 	}
 	tw.Flush()
+}
+
+// successCell is the share of 2xx answers, or "-" when nothing was sent.
+func successCell(c harness.ClassSummary) string {
+	if c.Sent == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*c.SuccessRatio())
 }
 
 func count5xx(status map[string]int64) int64 {

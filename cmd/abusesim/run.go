@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,7 +54,7 @@ prints a side-by-side table of the profiles.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.scenario = args[0]
 			opts.seedSet = cmd.Flags().Changed("seed")
-			if opts.duration < 0 {
+			if cmd.Flags().Changed("duration") && opts.duration <= 0 {
 				return usagef("--duration must be positive, got %s", opts.duration)
 			}
 			for _, p := range opts.profiles {
@@ -79,6 +80,15 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if fromBuiltin(opts.scenario, sc) {
+		fmt.Fprintf(opts.stderr, "abusesim: note: %s is not a file; using the built-in scenario %s\n",
+			opts.scenario, sc.Name)
+	}
+	if _, err := harness.Profiles(sc, opts.profiles); errors.Is(err, harness.ErrBadProfiles) {
+		return usagef("--profiles: %w", err)
+	} else if err != nil {
+		return err
+	}
 	if opts.duration > 0 {
 		if err := sc.SetDuration(opts.duration); err != nil {
 			return usagef("--duration: %w", err)
@@ -89,7 +99,10 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	}
 	if opts.out == "" {
 		stamp := opts.now().UTC().Format("20060102T150405Z")
-		opts.out = filepath.Join("results", stamp+"-"+sc.Name)
+		opts.out = freshDir(filepath.Join("results", stamp+"-"+sc.Name))
+	}
+	if err := checkWritable(opts.out); err != nil {
+		return usagef("--out: %w", err)
 	}
 
 	hopts := harness.Options{
@@ -118,13 +131,49 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	stop()
 	if sum != nil && len(sum.Profiles) > 0 {
 		printSummary(opts.stdout, sum)
-		fmt.Fprintf(opts.stdout, "\nresults: %s (summary.json, latency.png, capacity.png, cost.png)\n", opts.out)
 	}
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(opts.stdout, "\nresults: %s (summary.json, latency.png, capacity.png, cost.png)\n", opts.out)
 	if sum.Interrupted {
 		fmt.Fprintln(opts.stderr, "abusesim: interrupted; the results above are partial")
 	}
 	return checkThresholds(opts.stdout, sum)
+}
+
+// fromBuiltin reports whether Load resolved arg to a built-in although arg
+// looks like a path: worth a note, since the user may have mistyped it.
+func fromBuiltin(arg string, sc *scenarios.Scenario) bool {
+	if !strings.HasPrefix(sc.File, scenarios.BuiltinPrefix) || !strings.ContainsAny(arg, `/\.`) {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return err != nil
+}
+
+// freshDir returns dir, or dir-2, dir-3, … when dir exists, so two runs
+// started in the same second do not mix their files.
+func freshDir(dir string) string {
+	name := dir
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", dir, i)
+	}
+}
+
+// checkWritable makes sure results can be written to dir before minutes
+// of traffic are spent: it creates dir and a file in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".abusesim-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

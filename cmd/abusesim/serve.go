@@ -11,13 +11,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/abusesim/abusesim/capacity"
 	refserver "github.com/abusesim/abusesim/reference-server"
 )
 
@@ -155,11 +154,7 @@ func loadServeProfile(opts *serveOptions) (refserver.Profile, error) {
 func dynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 	if endpoint != "" {
 		// Fixed fake keys: local endpoints accept them; AWS would not.
-		return dynamodb.New(dynamodb.Options{
-			BaseEndpoint: aws.String(endpoint),
-			Region:       "us-east-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("abusesim", "abusesim", ""),
-		}), nil
+		return capacity.NewDynamoDBClient(endpoint, "", capacity.LocalHTTPClient(1024)), nil
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

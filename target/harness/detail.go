@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/goccy/go-yaml"
 
 	refserver "github.com/abusesim/abusesim/reference-server"
 	"github.com/abusesim/abusesim/scenarios"
@@ -201,23 +202,65 @@ func writeIntervalLog(dir string, res *target.Result) error {
 // it does not yet. Until then a scenario may rename a base but not change
 // it.
 func scenarioProfile(sc *scenarios.Scenario, name string) (refserver.Profile, error) {
-	base := name
 	for _, spec := range sc.ProfileSpecs {
 		if spec.Name != name {
 			continue
 		}
+		base := spec.Base
+		if base == "" {
+			base = name
+		}
+		p, err := refserver.BuiltinProfile(base)
+		if err != nil {
+			return refserver.Profile{}, err
+		}
 		if len(spec.Overrides) > 0 {
-			return refserver.Profile{}, fmt.Errorf("profile %q: overrides are not supported yet; "+
-				"use a built-in profile (%s) as is", name, strings.Join(refserver.ProfileNames(), ", "))
+			if p, err = overrideProfile(p, spec.Overrides); err != nil {
+				return refserver.Profile{}, fmt.Errorf("profile %q (base %s): %w", name, base, err)
+			}
 		}
-		if spec.Base != "" {
-			base = spec.Base
-		}
+		p.Name = name
+		return p, nil
 	}
-	p, err := refserver.BuiltinProfile(base)
+	p, err := refserver.BuiltinProfile(name)
 	if err != nil {
 		return refserver.Profile{}, err
 	}
-	p.Name = name
 	return p, nil
+}
+
+// overrideProfile applies a scenario's overrides to a base profile: the
+// profile as YAML, merged key by key (mappings recursively; a null value
+// removes the key, e.g. `cache: null` turns caching off), decoded again
+// with the reference server's own strict loader, so a misspelt field is an
+// error rather than silently ignored.
+func overrideProfile(base refserver.Profile, overrides map[string]any) (refserver.Profile, error) {
+	data, err := yaml.Marshal(base)
+	if err != nil {
+		return refserver.Profile{}, fmt.Errorf("encode base profile: %w", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return refserver.Profile{}, fmt.Errorf("decode base profile: %w", err)
+	}
+	mergeYAML(doc, overrides)
+	if data, err = yaml.Marshal(doc); err != nil {
+		return refserver.Profile{}, fmt.Errorf("encode overridden profile: %w", err)
+	}
+	return refserver.LoadProfile(data)
+}
+
+func mergeYAML(dst, src map[string]any) {
+	for k, v := range src {
+		if v == nil {
+			delete(dst, k)
+			continue
+		}
+		sub, ok := v.(map[string]any)
+		if cur, isMap := dst[k].(map[string]any); ok && isMap {
+			mergeYAML(cur, sub)
+			continue
+		}
+		dst[k] = v
+	}
 }

@@ -2,13 +2,17 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/abusesim/abusesim/capacity"
 	refserver "github.com/abusesim/abusesim/reference-server"
@@ -41,6 +45,10 @@ type Options struct {
 	// Raw, when set, receives one CSV line per request of every profile
 	// (target.RawHeader; the profile in the tag column).
 	Raw io.Writer
+	// Redis serves the profiles that keep limiter state in Redis (the
+	// seed profile). Nil: Run starts a private redis-server on loopback
+	// for each such profile, so every profile starts from empty state.
+	Redis redis.UniversalClient
 }
 
 // Run plays the scenario against each profile in turn, each on a fresh
@@ -57,20 +65,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	names := opts.Profiles
-	if len(names) == 0 {
-		names = sc.Profiles
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("harness: %w", errNoProfiles)
-	}
-	profiles := make([]refserver.Profile, len(names))
-	for i, name := range names {
-		p, err := scenarioProfile(sc, name)
-		if err != nil {
-			return nil, fmt.Errorf("harness: %w", err)
-		}
-		profiles[i] = p
+	profiles, err := Profiles(sc, opts.Profiles)
+	if err != nil {
+		return nil, err
 	}
 
 	plan, err := newPlan(sc)
@@ -78,6 +75,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	plan.progress, plan.shard, plan.raw = opts.Progress, opts.Shard, opts.Raw
+	plan.redis = opts.Redis
 	if opts.OutDir != "" {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 			return nil, fmt.Errorf("harness: create output folder: %w", err)
@@ -104,6 +102,10 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		log.Info("profile starting", "profile", p.Name, "duration", sc.Duration)
 		ps, ser, err := runProfile(ctx, plan, p, log)
+		if errors.Is(err, errSetupInterrupted) {
+			sum.Interrupted = true
+			break
+		}
 		if err != nil {
 			return sum, fmt.Errorf("harness: profile %s: %w", p.Name, err)
 		}
@@ -136,6 +138,55 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	return sum, nil
 }
 
+// Profiles resolves the profiles a run plays, in order: names (a --profiles
+// list) when given, else the scenario's own list. A name is a built-in
+// reference-server profile or one the scenario defines from a base with
+// overrides. An unknown or repeated name in names is an error wrapping
+// ErrBadProfiles; a problem in the scenario's list is a *scenarios.Error
+// at its place in the file.
+func Profiles(sc *scenarios.Scenario, names []string) ([]refserver.Profile, error) {
+	if len(names) == 0 {
+		return scenarioProfiles(sc)
+	}
+	profiles := make([]refserver.Profile, 0, len(names))
+	for i, name := range names {
+		if slices.Contains(names[:i], name) {
+			return nil, fmt.Errorf("%w: %q is listed twice", ErrBadProfiles, name)
+		}
+		p, err := scenarioProfile(sc, name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadProfiles, err)
+		}
+		profiles = append(profiles, p)
+	}
+	return profiles, nil
+}
+
+func scenarioProfiles(sc *scenarios.Scenario) ([]refserver.Profile, error) {
+	if len(sc.Profiles) == 0 {
+		return nil, fmt.Errorf("harness: %w", errNoProfiles)
+	}
+	profiles := make([]refserver.Profile, 0, len(sc.Profiles))
+	for i, name := range sc.Profiles {
+		p, err := scenarioProfile(sc, name)
+		if err == nil {
+			profiles = append(profiles, p)
+			continue
+		}
+		for _, spec := range sc.ProfileSpecs {
+			if spec.Name == name && spec.At.Line > 0 {
+				return nil, spec.At.Errorf("%v", err)
+			}
+		}
+		return nil, fmt.Errorf("harness: profiles[%d]: %w", i, err)
+	}
+	return profiles, nil
+}
+
+// ErrBadProfiles marks a profile list given to Run (not the scenario's own)
+// that names an unknown profile or one twice.
+var ErrBadProfiles = errors.New("bad profile list")
+
 // plan is the scenario resolved into what the stack and generator take.
 type plan struct {
 	table    tableSpec
@@ -149,6 +200,7 @@ type plan struct {
 	progress       *target.Progress
 	shard          target.Shard
 	raw            io.Writer
+	redis          redis.UniversalClient
 }
 
 func newPlan(sc *scenarios.Scenario) (*plan, error) {
@@ -176,6 +228,8 @@ func newPlan(sc *scenarios.Scenario) (*plan, error) {
 		}
 		p.classes = append(p.classes, tc)
 	}
+
+	p.notes = append(p.notes, sharedSourceNotes(p.classes)...)
 
 	// Distinct loopback source addresses let the server tell classes apart
 	// by connection, as it would tell real clients apart. Where the host
@@ -207,6 +261,26 @@ func newPlan(sc *scenarios.Scenario) (*plan, error) {
 	return p, nil
 }
 
+// sharedSourceNotes warns when classes send from the same single source
+// address: a per-client limit then cannot tell them apart, so one class's
+// traffic spends the other's allowance.
+func sharedSourceNotes(classes []target.Class) []string {
+	var notes []string
+	first := map[netip.Addr]string{}
+	for _, c := range classes {
+		if !c.SourceAddr.IsValid() {
+			continue
+		}
+		if other, ok := first[c.SourceAddr]; ok {
+			notes = append(notes, fmt.Sprintf("classes %s and %s both send from %s: the server "+
+				"cannot tell them apart, so a per-client limit counts them together", other, c.Name, c.SourceAddr))
+			continue
+		}
+		first[c.SourceAddr] = c.Name
+	}
+	return notes
+}
+
 func withHeader(h map[string]string, k, v string) map[string]string {
 	out := make(map[string]string, len(h)+1)
 	for hk, hv := range h {
@@ -233,11 +307,24 @@ type profileSeries struct {
 // runProfile runs the plan's traffic against one profile on a fresh stack.
 func runProfile(ctx context.Context, p *plan, prof refserver.Profile, log *slog.Logger) (ProfileSummary, profileSeries, error) {
 	setup := context.WithoutCancel(ctx)
-	st, err := startStack(setup, p.table, refserver.Config{
+	cfg := refserver.Config{
 		Profile:        prof,
 		ClientIPHeader: p.clientIPHeader,
 		Logger:         log,
-	}, log)
+		Redis:          p.redis,
+	}
+	if cfg.Redis == nil && needsRedis(prof) {
+		r, err := startPrivateRedis(ctx)
+		if err != nil {
+			return ProfileSummary{}, profileSeries{}, fmt.Errorf("profile %s keeps its limiter in Redis: %w", prof.Name, err)
+		}
+		defer r.close()
+		cfg.Redis = r.client
+	}
+	st, err := startStack(ctx, p.table, cfg, log)
+	if err != nil && ctx.Err() != nil {
+		return ProfileSummary{}, profileSeries{}, errSetupInterrupted
+	}
 	if err != nil {
 		return ProfileSummary{}, profileSeries{}, err
 	}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
@@ -51,7 +49,8 @@ type stack struct {
 
 // startStack starts the endpoint and the reference server, creates the
 // table and seeds it. Seeding goes straight to the engine, so it consumes
-// no capacity and leaves the burst pool where the scenario put it.
+// no capacity and leaves the burst pool where the scenario put it; it stops
+// when ctx is cancelled, however many items are left.
 func startStack(ctx context.Context, spec tableSpec, cfg refserver.Config, log *slog.Logger) (*stack, error) {
 	backend := server.NewServer()
 	st := &stack{backend: backend}
@@ -67,7 +66,7 @@ func startStack(ctx context.Context, spec tableSpec, cfg refserver.Config, log *
 		return nil, fmt.Errorf("start local dynamodb: %w", err)
 	}
 
-	if err := createTable(ctx, newDynamoClient(st.ddbURL, nil), spec); err != nil {
+	if err := createTable(context.WithoutCancel(ctx), newDynamoClient(st.ddbURL, nil), spec); err != nil {
 		st.close()
 		return nil, err
 	}
@@ -117,23 +116,18 @@ func (st *stack) close() {
 // the SDK's default retry behaviour. A non-nil doer replaces the network.
 func newDynamoClient(url string, doer dynamodb.HTTPClient) *dynamodb.Client {
 	if doer == nil {
-		doer = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConns = 1024
-			t.MaxIdleConnsPerHost = 1024
-		})
+		doer = capacity.LocalHTTPClient(1024)
 	}
-	return dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(url),
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider("abusesim", "abusesim", ""),
-		HTTPClient:   doer,
-	})
+	return capacity.NewDynamoDBClient(url, region, doer)
 }
 
 // handlerDoer sends SDK requests to an in-process handler, with no socket.
 type handlerDoer struct{ h http.Handler }
 
 func (d handlerDoer) Do(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
 	rec := httptest.NewRecorder()
 	d.h.ServeHTTP(rec, r)
 	return rec.Result(), nil
@@ -144,10 +138,21 @@ func createTable(ctx context.Context, db *dynamodb.Client, spec tableSpec) error
 		TableName: aws.String(spec.Name),
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(spec.PartitionKey), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("user_id"), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(spec.PartitionKey), KeyType: types.KeyTypeHash},
 		},
+		// The reference server's GET /users/{user_id}/items queries this
+		// index; it has the table's own throughput.
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(refserver.DefaultUserIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("user_id"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(spec.PartitionKey), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
 		BillingMode: types.BillingMode(spec.BillingMode),
 	}
 	if in.BillingMode == types.BillingModeProvisioned {
@@ -155,6 +160,7 @@ func createTable(ctx context.Context, db *dynamodb.Client, spec tableSpec) error
 			ReadCapacityUnits:  aws.Int64(spec.RCU),
 			WriteCapacityUnits: aws.Int64(spec.WCU),
 		}
+		in.GlobalSecondaryIndexes[0].ProvisionedThroughput = in.ProvisionedThroughput
 	}
 	if _, err := db.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("create table %s: %w", spec.Name, err)
@@ -198,4 +204,7 @@ func seedItem(spec tableSpec, i int) map[string]types.AttributeValue {
 	}
 }
 
-var errNoProfiles = errors.New("no profiles to run")
+var (
+	errNoProfiles       = errors.New("no profiles to run")
+	errSetupInterrupted = errors.New("interrupted while setting up the stack")
+)

@@ -23,7 +23,7 @@ type Summary struct {
 	Seed      int64   `json:"seed"`
 	// Interrupted is true when the run was stopped before every profile
 	// finished; the profiles present hold what was recorded until then.
-	Interrupted bool             `json:"interrupted,omitempty"`
+	Interrupted bool             `json:"interrupted"`
 	Notes       []string         `json:"notes,omitempty"`
 	Profiles    []ProfileSummary `json:"profiles"`
 	// Thresholds are the scenario's thresholds checked against each
@@ -123,9 +123,12 @@ func percentiles(h *hdrhistogram.Histogram) Percentiles {
 }
 
 func classSummary(c target.ClassResult, elapsed time.Duration) ClassSummary {
+	// Status holds HTTP codes only; transport errors are counted in Errors.
 	status := make(map[string]int64, len(c.Status))
 	for k, v := range c.Status {
-		status[k] = v
+		if k != target.StatusError {
+			status[k] = v
+		}
 	}
 	s := ClassSummary{
 		Name:             c.Name,
@@ -199,6 +202,10 @@ func writeFileAtomic(path string, data []byte) error {
 	defer os.Remove(tmp.Name())
 
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

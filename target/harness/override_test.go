@@ -1,0 +1,56 @@
+package harness
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	refserver "github.com/abusesim/abusesim/reference-server"
+	"github.com/abusesim/abusesim/scenarios"
+)
+
+func TestScenarioProfileOverrides(t *testing.T) {
+	sc := &scenarios.Scenario{ProfileSpecs: []scenarios.ProfileSpec{
+		{Name: "no-cache", Base: "protected", Overrides: map[string]any{"cache": nil}},
+		{Name: "tight", Base: "protected", Overrides: map[string]any{
+			"rate_limit": map[string]any{"anonymous": map[string]any{
+				"requests": uint64(5), "period": "2s", "burst": uint64(5)}},
+		}},
+		{Name: "typo", Base: "protected", Overrides: map[string]any{"cahce": nil, "max_bodybytes": uint64(1)}},
+		{Name: "renamed", Base: "unprotected"},
+	}}
+	base, err := refserver.BuiltinProfile("protected")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := scenarioProfile(sc, "no-cache")
+	if err != nil {
+		t.Fatalf("no-cache: %v", err)
+	}
+	if p.Cache != nil || p.Name != "no-cache" || p.RateLimit == nil || p.ConsistentRead != base.ConsistentRead {
+		t.Errorf("no-cache: got cache %+v, name %q, limit %v; want no cache and the rest of protected",
+			p.Cache, p.Name, p.RateLimit)
+	}
+
+	p, err = scenarioProfile(sc, "tight")
+	if err != nil {
+		t.Fatalf("tight: %v", err)
+	}
+	got := p.RateLimit.Anonymous
+	if got.Requests != 5 || got.Period != 2*time.Second || got.Burst != 5 {
+		t.Errorf("tight: anonymous limit %+v, want 5 per 2s, burst 5", got)
+	}
+	if p.RateLimit.Algorithm != base.RateLimit.Algorithm || p.Cache == nil {
+		t.Errorf("tight: overriding one limit changed the rest: %+v", p)
+	}
+
+	if _, err := scenarioProfile(sc, "typo"); err == nil || !strings.Contains(err.Error(), "max_bodybytes") {
+		t.Errorf("typo: got %v, want an error naming max_bodybytes", err)
+	}
+
+	p, err = scenarioProfile(sc, "renamed")
+	if err != nil || p.Name != "renamed" || p.RateLimit != nil {
+		t.Errorf("renamed: got %+v, %v; want unprotected under a new name", p, err)
+	}
+}
