@@ -148,3 +148,18 @@ func TestWriteLimitStopsUniqueIDFlood(t *testing.T) {
 		t.Errorf("another client: status %d, want 201", r.status)
 	}
 }
+
+// TestSearchSurvivesRecordPayloads keeps GET /search working after a
+// record with a payload object is written: the embedded engine fails
+// contains() on a map, so records keep their payload as event_payload.
+func TestSearchSurvivesRecordPayloads(t *testing.T) {
+	m := newMeteredTable(t, 5)
+	ts := newAPI(t, m.db, withoutRateLimit(mustProfile(t, ProfileUnprotected)), newFakeClock())
+	rec := `{"event_id":"e-1","user_id":"u-1","event_type":"view","payload":{"page":"/home"}}`
+	if r := call(t, ts, "POST", "/record", rec, ""); r.status != 201 {
+		t.Fatalf("POST /record: %d %s", r.status, r.body)
+	}
+	if r := call(t, ts, "GET", "/search?q=seeded", "", ""); r.status != 200 {
+		t.Errorf("GET /search after a record with a payload: %d %s, want 200", r.status, r.body)
+	}
+}

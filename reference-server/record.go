@@ -133,8 +133,15 @@ func (s *Server) eventItem(ev event, now time.Time) map[string]types.AttributeVa
 		"received_at": &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
 		s.key:         &types.AttributeValueMemberS{Value: ev.ID},
 	}
+	// GET /search runs contains(payload, :q) over every item, and minidyn
+	// (the embedded engine) fails the whole Scan with a ValidationException
+	// on an item whose payload is missing or not a string, where DynamoDB
+	// would simply not match it. So every record has a string payload (empty:
+	// there is no text to search) and keeps its payload object, when it has
+	// one, as event_payload.
+	item["payload"] = &types.AttributeValueMemberS{Value: ""}
 	if ev.Payload != nil {
-		item["payload"] = ev.Payload
+		item["event_payload"] = ev.Payload
 	}
 	return item
 }

@@ -59,8 +59,8 @@ func TestRecordReplay(t *testing.T) {
 				"page": "/home", "n": json.Number("3"),
 				"tags": []any{"x", true, nil}, "deep": map[string]any{"k": json.Number("1.5")},
 			}
-			if !reflect.DeepEqual(item["payload"], wantPayload) {
-				t.Errorf("stored payload = %v, want %v", item["payload"], wantPayload)
+			if !reflect.DeepEqual(item["event_payload"], wantPayload) {
+				t.Errorf("stored payload = %v, want %v", item["event_payload"], wantPayload)
 			}
 			for _, attr := range []string{"id", "event_id"} {
 				if item[attr] != "ev-1" {
@@ -108,7 +108,7 @@ func TestRecordSendsProfileWriteSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]any{
-				"id": "e", "event_id": "e", "user_id": "u", "event_type": "t",
+				"id": "e", "event_id": "e", "user_id": "u", "event_type": "t", "payload": "",
 				"received_at": clock.Now().Format(time.RFC3339Nano),
 			}
 			if !reflect.DeepEqual(got, want) {

@@ -40,6 +40,9 @@ func TestPutItemRefusesBadBodies(t *testing.T) {
 		{`{"a":1`, "malformed JSON"},
 		{`{"a":1} {"b":2}`, "data after the object"},
 		{`{"a\u0001":1}`, "unprintable"},
+		{`{"payload":5}`, `"payload" must be a string`},
+		{`{"payload":{"n":1}}`, `"payload" must be a string`},
+		{`{"user_id":7}`, `"user_id" must be a string`},
 	}
 	for _, tt := range tests {
 		r := call(t, ts, "PUT", "/items/x", tt.body, "")
