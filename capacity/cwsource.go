@@ -41,7 +41,8 @@ var _ Source = (*CloudWatchSource)(nil)
 
 // NewCloudWatchClient returns a CloudWatch client for the endpoint at url
 // (such as a local Endpoint's base URL) with static placeholder credentials,
-// so it never looks for real ones. A nil httpClient means LocalHTTPClient(0).
+// so it never looks for real ones. A nil httpClient means LocalHTTPClient(0);
+// either way it is wrapped against the SDK bug told on NewDynamoDBClient.
 func NewCloudWatchClient(url, region string, httpClient cloudwatch.HTTPClient) *cloudwatch.Client {
 	if region == "" {
 		region = DefaultRegion
@@ -51,10 +52,10 @@ func NewCloudWatchClient(url, region string, httpClient cloudwatch.HTTPClient) *
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("abusesim", "abusesim", ""),
 	}
-	opts.HTTPClient = httpClient
 	if httpClient == nil {
-		opts.HTTPClient = LocalHTTPClient(0)
+		httpClient = LocalHTTPClient(0)
 	}
+	opts.HTTPClient = guardRequestBodies(httpClient)
 	return cloudwatch.New(opts)
 }
 

@@ -206,7 +206,7 @@ func units(c *types.ConsumedCapacity) any {
 
 func newRemoteClient(t *testing.T, url string) *dynamodb.Client {
 	t.Helper()
-	return NewDynamoDBClient(url, "", nil, RetryConnectionErrorsOnly)
+	return NewDynamoDBClient(url, "", nil, noRetries)
 }
 
 func createOnDemandTable(t *testing.T, c *dynamodb.Client, name string) {

@@ -60,8 +60,13 @@ func newClient(t *testing.T, h http.Handler) *dynamodb.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return NewDynamoDBClient(srv.URL, "", nil, RetryConnectionErrorsOnly)
+	return NewDynamoDBClient(srv.URL, "", nil, noRetries)
 }
+
+// noRetries gives every call of a DynamoDB client one attempt: a broken
+// connection fails the call with its own error rather than being sent, and
+// metered, again.
+func noRetries(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }
 
 // inProcessClient returns a DynamoDB client that calls h directly, with no
 // socket.
