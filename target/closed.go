@@ -47,7 +47,6 @@ func (cr *classRun) runClosed(
 		}
 		workers.Go(func() {
 			w := newWorker()
-			defer func() { w.fast.close() }()
 			timer := time.NewTimer(time.Hour)
 			defer timer.Stop()
 			for ctx.Err() == nil && time.Now().Before(end) {

@@ -15,12 +15,14 @@
 // clients with think time). Identities, retries, HTTP/2 and sharding are
 // per class or per run; see [Class] and [Config].
 //
-// Plain-text HTTP/1.1 classes whose workers may each hold a connection use
-// the generator's own minimal client, one connection per worker, parsed in
-// the worker's goroutine: it costs well under half the CPU per request of
-// net/http, which is what lets one core drive tens of thousands of
-// requests per second. Everything else (TLS, HTTP/2, source pools,
-// connection caps) goes through net/http; Config.StdClient forces it.
+// Plain-text HTTP/1.1 classes whose workers may each hold a connection go
+// through github.com/valyala/fasthttp (a HostClient with one connection
+// per worker, no pipelining, no retries of its own, bodies streamed and
+// discarded): it writes and parses in the worker's goroutine and costs
+// about half the CPU per request of net/http, which is what lets one core
+// drive tens of thousands of requests per second. Everything else (TLS,
+// HTTP/2, source pools, connection caps below the worker count) goes
+// through net/http; Config.StdClient forces it.
 //
 // Paths and bodies are [Template] values: literal text with {{func}}
 // placeholders filled per request; keys come from a [KeyDist].

@@ -1,271 +1,220 @@
 package target
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"net/textproto"
-	"strconv"
+	"sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
-// fastConn is one worker's own keep-alive HTTP/1.1 connection, used instead
-// of net/http for plain-text HTTP/1.1 when every worker may hold its own
-// connection. It writes requests and parses answers in the worker's
-// goroutine, with no per-connection goroutines or channels, which is where
-// net/http spends most of its CPU on a loopback target. It understands
-// Content-Length, chunked bodies and Connection: close; anything it cannot
-// parse is a transport error and the connection is dropped.
-type fastConn struct {
-	conn net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
+// fastClient is a class's fasthttp client, used instead of net/http for
+// plain-text HTTP/1.1 when every worker may hold its own connection.
+// fasthttp writes the request and parses the answer in the calling
+// goroutine, with no per-connection goroutines or channels, which is
+// where net/http spends most of its CPU on a loopback target.
+//
+// It keeps the behaviour of the net/http path where it matters to a
+// measurement: no retries of its own (the class's RetryPolicy is the only
+// one), no pipelining (a request never queues behind another on one
+// connection: each worker sends one request at a time and there are as
+// many connections as workers), bodies read and thrown away up to
+// maxDrainBytes (a longer body costs its connection), and the path sent as
+// the template wrote it.
+type fastClient struct {
+	hc *fasthttp.HostClient
+
+	mu     sync.Mutex
+	conns  map[*fastConn]struct{} // open connections, for abort
+	closed bool                   // abort closed them all; dial no more
 }
 
-// fastOK reports whether class c can use fast connections: plain HTTP/1.1,
+// fastConn is a connection fastClient dialled; it forgets itself on Close.
+type fastConn struct {
+	net.Conn
+	fc *fastClient
+}
+
+func (c *fastConn) Close() error {
+	c.fc.mu.Lock()
+	delete(c.fc.conns, c)
+	c.fc.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// fastOK reports whether class c can use the fast client: plain HTTP/1.1,
 // keep-alive on or off, one source address, and no connection cap below
 // the worker count.
 func (cr *classRun) fastOK(scheme string) bool {
 	c := cr.class
-	workers := c.workers()
-	if c.Executor == Concurrency {
-		workers = c.closedClients()
-	}
 	return scheme == "http" && c.Protocol == ProtocolHTTP1 && len(cr.clients) == 1 &&
-		(c.MaxConns == 0 || c.MaxConns >= workers)
+		(c.MaxConns == 0 || c.MaxConns >= cr.fastWorkers())
 }
 
-func (cr *classRun) dialFast(ctx context.Context, src netip.Addr) (*fastConn, error) {
-	d := net.Dialer{Timeout: cr.class.timeout(), KeepAlive: 30 * time.Second}
+// fastWorkers is how many requests of the class can be in flight at once.
+func (cr *classRun) fastWorkers() int {
+	if cr.class.Executor == Concurrency {
+		return cr.class.closedClients()
+	}
+	return cr.class.workers()
+}
+
+// newFastClient returns the fast client of class cr dialling addr from src
+// (the zero Addr leaves the source to the OS).
+func (cr *classRun) newFastClient(addr string, src netip.Addr) *fastClient {
+	c := cr.class
+	fc := &fastClient{conns: map[*fastConn]struct{}{}}
+	dialer := net.Dialer{KeepAlive: 30 * time.Second}
 	if src.IsValid() {
-		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
+		dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
 	}
-	conn, err := d.DialContext(ctx, "tcp", cr.dialAddr)
-	if err != nil {
-		return nil, err
+	dial := func(addr string, timeout time.Duration) (net.Conn, error) {
+		d := dialer
+		d.Timeout = c.timeout()
+		if timeout > 0 {
+			d.Timeout = timeout
+		}
+		conn, err := d.Dial("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &fastConn{Conn: conn, fc: fc}
+		fc.mu.Lock()
+		defer fc.mu.Unlock()
+		if fc.closed {
+			conn.Close()
+			return nil, errRunStopped
+		}
+		fc.conns[tc] = struct{}{}
+		return tc, nil
 	}
-	return &fastConn{conn: conn, r: bufio.NewReaderSize(conn, 16<<10), w: bufio.NewWriterSize(conn, 8<<10)}, nil
+	fc.hc = &fasthttp.HostClient{
+		Addr:        addr,
+		DialTimeout: dial,
+		// One connection per request in flight, so a request never
+		// waits for one; the wait bound is a safety net.
+		MaxConns:            cr.fastWorkers(),
+		MaxConnWaitTimeout:  c.timeout(),
+		MaxIdleConnDuration: 90 * time.Second, // as net/http's IdleConnTimeout
+		// Retries are the class's RetryPolicy's business: a retry inside
+		// the client would hide a transport error and send a request
+		// twice. (net/http does resend an idempotent request once when a
+		// reused connection turns out closed; here that is an error.)
+		MaxIdemponentCallAttempts: 1,
+		// The path goes out as the template wrote it (fasthttp would
+		// otherwise collapse "//" and ".."); net/http sends the same for
+		// every path url.Parse leaves as it is.
+		DisablePathNormalizing:   true,
+		NoDefaultUserAgentHeader: true,
+		// Bodies are streamed so that they can be discarded unbuffered.
+		StreamResponseBody: true,
+		ReadBufferSize:     16 << 10, // longest response header block
+	}
+	return fc
 }
 
-func (f *fastConn) close() {
-	if f != nil {
-		f.conn.Close()
+// closeAll closes every connection, idle or busy, so that requests in
+// flight fail at once, and refuses new ones.
+func (fc *fastClient) closeAll() {
+	fc.mu.Lock()
+	fc.closed = true
+	conns := make([]*fastConn, 0, len(fc.conns))
+	for c := range fc.conns {
+		conns = append(conns, c)
+	}
+	fc.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
 	}
 }
 
-var errMalformed = errors.New("malformed HTTP response")
-
-// sendFast sends one request on the worker's fast connection, dialling it
-// first if needed, and returns the status code and Retry-After.
+// sendFast sends one request through the class's fast client and returns
+// the status code and Retry-After, or an error for a transport failure
+// (a timeout included). It sends what send (net/http) sends: the same
+// method, path, body and headers, in the same precedence.
 func (cr *classRun) sendFast(
 	ctx context.Context, w *worker, req *Request, tc *TemplateContext, id identity,
 ) (int, string, error) {
-	if w.fast == nil {
-		fc, err := cr.dialFast(ctx, cr.fastSrc)
-		if err != nil {
-			return 0, "", err
-		}
-		w.fast = fc
+	if err := ctx.Err(); err != nil {
+		return 0, "", context.Cause(ctx)
 	}
-	fc := w.fast
-	if dl, ok := ctx.Deadline(); ok {
-		fc.conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { fc.conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	freq := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(freq)
+	defer fasthttp.ReleaseResponse(resp)
 
-	code, retryAfter, keep, err := cr.roundTripFast(fc, w, req, tc, id)
-	if err != nil || !keep || cr.class.DisableKeepAlive {
-		fc.close()
-		w.fast = nil
-	}
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
-	}
-	return code, retryAfter, err
-}
-
-func (cr *classRun) roundTripFast(
-	fc *fastConn, w *worker, req *Request, tc *TemplateContext, id identity,
-) (code int, retryAfter string, keep bool, err error) {
-	b := append(w.url[:0], req.method()...)
-	b = append(b, ' ')
-	b = req.Path.Append(b, tc)
-	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, cr.host...)
-	b = append(b, "\r\n"...)
-	var body []byte
+	freq.Header.SetMethod(req.method())
+	w.url = req.Path.Append(w.url[:0], tc)
+	freq.SetRequestURIBytes(w.url)
+	freq.Header.SetHost(cr.host)
+	freq.Header.SetNoDefaultContentType(true)
+	freq.Header.Set("User-Agent", userAgent)
+	// net/http asks for gzip unless told otherwise; so does the fast path.
+	// The answer is never decompressed: it is discarded either way.
+	freq.Header.Set("Accept-Encoding", "gzip")
 	if req.Body != nil {
-		body = req.Body.Append(w.hdr[:0], tc)
-		w.hdr = body
-	}
-	b = appendHeaders(b, cr, req, tc, id, w, body != nil)
-	if body != nil {
-		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, int64(len(body)), 10)
-		b = append(b, "\r\n"...)
-	}
-	if cr.class.DisableKeepAlive {
-		b = append(b, "Connection: close\r\n"...)
-	}
-	b = append(b, "\r\n"...)
-	w.url = b
-	if _, err := fc.w.Write(b); err != nil {
-		return 0, "", false, err
-	}
-	if _, err := fc.w.Write(body); err != nil {
-		return 0, "", false, err
-	}
-	if err := fc.w.Flush(); err != nil {
-		return 0, "", false, err
-	}
-	return readResponse(fc.r, req.method() == "HEAD")
-}
-
-// appendHeaders appends the request's headers, in the precedence order of
-// the net/http path: defaults, identity, class, request, templates.
-func appendHeaders(
-	b []byte, cr *classRun, req *Request, tc *TemplateContext, id identity, w *worker, hasBody bool,
-) []byte {
-	h := w.headers
-	clear(h)
-	h["User-Agent"] = userAgent
-	if hasBody {
-		h["Content-Type"] = "application/json"
+		w.hdr = req.Body.Append(w.hdr[:0], tc)
+		freq.SetBody(w.hdr)
+		freq.Header.Set("Content-Type", "application/json")
 	}
 	if ids := cr.class.Identities; ids != nil {
 		if id.xff >= 0 {
-			h[ForwardedForHeader] = ids.ForwardedFor[id.xff]
+			freq.Header.Set(ForwardedForHeader, ids.ForwardedFor[id.xff])
 		}
 		if id.apiKey >= 0 {
-			h[ids.apiKeyHeader()] = ids.APIKeys[id.apiKey]
+			freq.Header.Set(ids.apiKeyHeader(), ids.APIKeys[id.apiKey])
 		}
 		if id.agent >= 0 {
-			h["User-Agent"] = ids.UserAgents[id.agent]
+			freq.Header.Set("User-Agent", ids.UserAgents[id.agent])
 		}
 	}
 	for k, v := range cr.class.Headers {
-		h[canonical(k)] = v
+		freq.Header.Set(k, v)
 	}
 	for k, v := range req.Headers {
-		h[canonical(k)] = v
+		freq.Header.Set(k, v)
 	}
 	for k, t := range req.HeaderTemplates {
-		h[canonical(k)] = string(t.Append(nil, tc))
+		w.hdr = t.Append(w.hdr[:0], tc) // SetBody and SetBytesV copy
+		freq.Header.SetBytesV(k, w.hdr)
 	}
-	for k, v := range h {
-		b = append(b, k...)
-		b = append(b, ": "...)
-		b = append(b, v...)
-		b = append(b, "\r\n"...)
-	}
-	return b
-}
-
-// readResponse reads one answer and discards its body, reporting whether
-// the connection may carry another request.
-func readResponse(r *bufio.Reader, head bool) (code int, retryAfter string, keep bool, err error) {
-	line, err := r.ReadSlice('\n')
-	if err != nil {
-		return 0, "", false, err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
-		return 0, "", false, errMalformed
-	}
-	code, err = strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, "", false, errMalformed
-	}
-	keep = line[7] == '1'
-
-	length, chunked := int64(-1), false
-	for {
-		line, err = r.ReadSlice('\n')
-		if err != nil {
-			return 0, "", false, err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return 0, "", false, errMalformed
-		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
-				return 0, "", false, errMalformed
-			}
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
-		case bytes.EqualFold(name, []byte("Connection")):
-			if bytes.EqualFold(value, []byte("close")) {
-				keep = false
-			}
-		case bytes.EqualFold(name, []byte("Retry-After")):
-			retryAfter = string(value)
-		}
+	if cr.class.DisableKeepAlive {
+		freq.SetConnectionClose()
 	}
 
-	switch {
-	case head || code == 204 || code == 304 || code/100 == 1:
-	case chunked:
-		err = discardChunked(r)
-	case length >= 0:
-		if length > maxDrainBytes {
-			return code, retryAfter, false, nil
-		}
-		_, err = r.Discard(int(length))
-	default:
-		// No length: the body runs to the end of the connection.
-		_, err = io.Copy(io.Discard, io.LimitReader(r, maxDrainBytes))
-		keep = false
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, "", errNoDeadline
 	}
-	if err != nil {
-		return 0, "", false, err
-	}
-	return code, retryAfter, keep, nil
-}
-
-func discardChunked(r *bufio.Reader) error {
-	for total := int64(0); ; {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			return err
-		}
-		size, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(";"))
-		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
-		if err != nil || n < 0 {
-			return errMalformed
-		}
-		if total += n; total > maxDrainBytes {
-			return errMalformed
-		}
-		if n == 0 {
-			// Trailers, then the final empty line.
-			for {
-				line, err := r.ReadSlice('\n')
-				if err != nil {
-					return err
-				}
-				if len(bytes.TrimRight(line, "\r\n")) == 0 {
-					return nil
-				}
+	err := cr.fclient.hc.DoDeadline(freq, resp, deadline)
+	if err == nil {
+		if body := resp.BodyStream(); body != nil {
+			// Up to maxDrainBytes are read and thrown away; closing a
+			// body not read to its end closes its connection.
+			if _, err = io.Copy(io.Discard, io.LimitReader(body, maxDrainBytes)); err != nil {
+				err = fmt.Errorf("read response body: %w", err)
 			}
 		}
-		if _, err := r.Discard(int(n) + 2); err != nil {
-			return err
-		}
+		resp.CloseBodyStream()
 	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		return 0, "", err
+	}
+	var retryAfter string
+	if v := resp.Header.Peek("Retry-After"); v != nil {
+		retryAfter = string(v)
+	}
+	return resp.StatusCode(), retryAfter, nil
 }
 
-// canonical returns the canonical form of a header name, as net/http
-// sends it.
-func canonical(k string) string { return textproto.CanonicalMIMEHeaderKey(k) }
+// errNoDeadline guards DoDeadline: every request context has the class
+// timeout, so a missing deadline is a bug, not a request to wait forever.
+var errNoDeadline = errors.New("target: request without a deadline")

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,9 +106,8 @@ type classRun struct {
 	progress *Progress
 	shard    Shard
 	raw      *rawLog
-	fast     bool   // workers own plain HTTP/1.1 connections; see fastConn
-	dialAddr string // host:port the fast path dials
-	fastSrc  netip.Addr
+	fast     bool        // plain HTTP/1.1 through fastClient, not clients
+	fclient  *fastClient // when fast
 	logger   *slog.Logger
 	seed     [2]uint64
 	mixCum   []int // running sums of the mix weights
@@ -140,20 +138,23 @@ func newClassRun(cfg *Config, index int, prefix, host string, logger *slog.Logge
 		logger:   logger.With("class", c.Name),
 		seed:     [2]uint64{splitmix64(uint64(cfg.Seed)), splitmix64(uint64(index) + 0x9e3779b97f4a7c15)},
 	}
-	cr.fastSrc = c.SourceAddr
+	src := c.SourceAddr
 	if c.Identities != nil && len(c.Identities.Sources) > 0 {
-		cr.fastSrc = c.Identities.Sources[0]
+		src = c.Identities.Sources[0]
 		for _, src := range c.Identities.Sources {
 			cr.clients = append(cr.clients, newClient(c, src))
 		}
 	} else {
 		cr.clients = []*http.Client{newClient(c, c.SourceAddr)}
 	}
-	cr.dialAddr = host
-	if _, _, err := net.SplitHostPort(host); err != nil {
-		cr.dialAddr = net.JoinHostPort(strings.Trim(host, "[]"), "80")
-	}
 	cr.fast = !cfg.StdClient && cr.fastOK(strings.SplitN(prefix, ":", 2)[0])
+	if cr.fast {
+		addr := host
+		if _, _, err := net.SplitHostPort(host); err != nil {
+			addr = net.JoinHostPort(strings.Trim(host, "[]"), "80")
+		}
+		cr.fclient = cr.newFastClient(addr, src)
+	}
 	sum := 0
 	for _, r := range c.Mix {
 		sum += r.Weight
@@ -175,6 +176,11 @@ func (cr *classRun) run(ctx context.Context, start time.Time) ClassResult {
 	reqCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
 	stopSampler := cr.sampleInFlight(start)
+	if cr.fast {
+		// Aborting fails the requests in flight by closing their
+		// connections.
+		context.AfterFunc(reqCtx, cr.fclient.closeAll)
+	}
 
 	jobs := make(chan job)
 	var workers sync.WaitGroup
@@ -199,6 +205,10 @@ func (cr *classRun) run(ctx context.Context, start time.Time) ClassResult {
 	stopSampler()
 	for _, c := range cr.clients {
 		c.CloseIdleConnections()
+	}
+	if cr.fast {
+		cr.fclient.hc.CloseIdleConnections()
+		cr.fclient.closeAll()
 	}
 
 	res := cr.rec.result(int((stoppedAt + time.Second - 1) / time.Second))

@@ -13,23 +13,20 @@ import (
 
 // worker is what one worker goroutine reuses from request to request.
 type worker struct {
-	pcg     *rand.PCG
-	rand    *rand.Rand
-	url     []byte
-	hdr     []byte
-	fast    *fastConn         // the worker's own connection when cr.fast
-	headers map[string]string // scratch for the fast path
+	pcg  *rand.PCG
+	rand *rand.Rand
+	url  []byte
+	hdr  []byte
 }
 
 func newWorker() *worker {
 	pcg := rand.NewPCG(0, 0)
-	return &worker{pcg: pcg, rand: rand.New(pcg), headers: map[string]string{}}
+	return &worker{pcg: pcg, rand: rand.New(pcg)}
 }
 
 // work runs first, then every job from jobs until it is closed.
 func (cr *classRun) work(ctx context.Context, first job, jobs <-chan job) {
 	w := newWorker()
-	defer func() { w.fast.close() }()
 	cr.do(ctx, w, first, -1)
 	for j := range jobs {
 		cr.do(ctx, w, j, -1)
