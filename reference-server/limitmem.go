@@ -121,7 +121,7 @@ func newMemStore(algorithm string, maxKeys int) *memStore {
 
 func (s *memStore) take(ctx context.Context, key string, l Limit, now time.Time) (decision, error) {
 	if s.algorithm == AlgorithmFixedWindowNaive {
-		return naiveTake(ctx, s.naive, key, l, now), nil
+		return naiveTake(ctx, s.naive, key, l, now)
 	}
 
 	s.mu.Lock()
@@ -243,26 +243,29 @@ type counterStore interface {
 //
 // Nothing holds the key between the steps, so requests arriving together
 // all read the same count (or all find none and all SET 1) and all pass.
-func naiveTake(ctx context.Context, c counterStore, key string, l Limit, now time.Time) decision {
+// On a store error the decision is already the article's "allow"; the error
+// is returned as well so the server can log and count the failure, which
+// the article's bare except hides.
+func naiveTake(ctx context.Context, c counterStore, key string, l Limit, now time.Time) (decision, error) {
 	open := decision{allowed: true, remaining: 0, reset: l.Period}
 
 	current, found, err := c.get(ctx, key, now)
 	if err != nil {
-		return open
+		return open, err
 	}
 	if !found {
 		if err := c.set(ctx, key, 1, l.Period, now); err != nil {
-			return open
+			return open, err
 		}
-		return decision{allowed: true, remaining: l.Requests - 1, reset: l.Period}
+		return decision{allowed: true, remaining: l.Requests - 1, reset: l.Period}, nil
 	}
 	if current >= l.Requests {
-		return decision{retryAfter: l.Period, reset: l.Period}
+		return decision{retryAfter: l.Period, reset: l.Period}, nil
 	}
 	if err := c.incr(ctx, key, now); err != nil {
-		return open
+		return open, err
 	}
-	return decision{allowed: true, remaining: max(l.Requests-current-1, 0), reset: l.Period}
+	return decision{allowed: true, remaining: max(l.Requests-current-1, 0), reset: l.Period}, nil
 }
 
 // memCounter is an in-memory counterStore whose steps lock separately.

@@ -36,7 +36,7 @@ func newRedisStore(algorithm string, rdb redis.UniversalClient) *redisStore {
 func (s *redisStore) take(ctx context.Context, key string, l Limit, now time.Time) (decision, error) {
 	switch s.algorithm {
 	case AlgorithmFixedWindowNaive:
-		return naiveTake(ctx, redisCounter{s.rdb}, "ratelimit:"+key, l, now), nil
+		return naiveTake(ctx, redisCounter{s.rdb}, "ratelimit:"+key, l, now)
 	case AlgorithmTokenBucket:
 		return s.script(ctx, tokenBucketScript, "tb:"+key, l)
 	case AlgorithmSlidingWindow:

@@ -1,8 +1,10 @@
 package refserver
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,6 +59,15 @@ func TestRedisKilledMidTest(t *testing.T) {
 			}
 			if got := send("/healthz"); got != http.StatusOK {
 				t.Errorf("GET /healthz with Redis down: %d, want 200", got)
+			}
+
+			// Every failed decision is counted, the naive limiter's too,
+			// though it lets the request through as the article does.
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+			want := fmt.Sprintf(`abusesim_ratelimit_decisions_total{decision="store_error_%s"} %d`, tt.mode, len(tt.want))
+			if !strings.Contains(w.Body.String(), want) {
+				t.Errorf("/metrics lacks %s:\n%s", want, w.Body.String())
 			}
 		})
 	}
