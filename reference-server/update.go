@@ -25,10 +25,13 @@ var stringFields = map[string]bool{"user_id": true, "payload": true}
 // of the JSON object body, creating the item when missing, answering the
 // item as it is afterwards.
 //
-// BUG: on the embedded engine (minidyn v0.8.2), an UpdateItem that creates
-// an item and sets user_id empties the user_id GSI for every user, so GET
-// /users/{id}/items answers no items afterwards. DynamoDB and dynalite keep
-// the index; the fix belongs in minidyn.
+// BUG: on the embedded engine (minidyn v0.8.2), an UpdateItem through which
+// an item enters the user_id GSI (a new item, or one without user_id until
+// now) corrupts the index: core/index.go's updateData looks up the item's
+// previous index key, "", with sort.SearchStrings, which finds position 0,
+// and overwrites another item's entry there. GET /users/{id}/items then
+// misses items. DynamoDB and dynalite are right; the fix belongs in minidyn
+// (or in a capacity.Endpoint workaround that the next change should add).
 func (s *Server) putItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := checkID(id); err != nil {
