@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // targetPrefix is the X-Amz-Target prefix of DynamoDB's JSON 1.0 API.
@@ -42,8 +43,13 @@ func (b handlerBackend) call(ctx context.Context, op string, body []byte) (resp 
 			resp, err = nil, fmt.Errorf("backend %s: engine panicked: %v", op, p)
 		}
 	}()
-	// Built by hand rather than by http.NewRequest, which would parse the
+	// Everything one call needs is allocated at once, and the request is
+	// built by hand rather than by http.NewRequest, which would parse the
 	// same URL on every call.
+	c := &handlerCall{}
+	c.body.Reset(body)
+	c.rec.header = make(http.Header, 1)
+	c.rec.body = *bytes.NewBuffer(c.buf[:0])
 	req := (&http.Request{
 		Method:        http.MethodPost,
 		URL:           backendURL,
@@ -52,19 +58,38 @@ func (b handlerBackend) call(ctx context.Context, op string, body []byte) (resp 
 		ProtoMinor:    1,
 		Host:          backendURL.Host,
 		ContentLength: int64(len(body)),
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		Header: http.Header{
-			"Content-Type": {amzJSONContentType},
-			"X-Amz-Target": {targetPrefix + op},
-		},
+		Body:          io.NopCloser(&c.body),
+		Header:        backendHeader(op),
 	}).WithContext(ctx)
 
-	rec := &memoryResponse{header: make(http.Header)}
-	b.handler.ServeHTTP(rec, req)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	b.handler.ServeHTTP(&c.rec, req)
+	if c.rec.status == 0 {
+		c.rec.status = http.StatusOK
 	}
-	return &backendResponse{status: rec.status, header: rec.header, body: rec.body.Bytes()}, nil
+	c.resp = backendResponse{status: c.rec.status, header: c.rec.header, body: c.rec.body.Bytes()}
+	return &c.resp, nil
+}
+
+// handlerCall holds one in-process backend call.
+type handlerCall struct {
+	body bytes.Reader
+	rec  memoryResponse
+	resp backendResponse
+	buf  [512]byte // the response's first bytes, enough for most
+}
+
+// backendHeaders are the request headers of each operation. Handlers must
+// not modify a request's headers (the http.Handler contract), so one map
+// per operation serves every call.
+var backendHeaders sync.Map // operation -> http.Header
+
+func backendHeader(op string) http.Header {
+	if h, ok := backendHeaders.Load(op); ok {
+		return h.(http.Header)
+	}
+	h := http.Header{"Content-Type": {amzJSONContentType}, "X-Amz-Target": {targetPrefix + op}}
+	actual, _ := backendHeaders.LoadOrStore(op, h)
+	return actual.(http.Header)
 }
 
 // memoryResponse is an http.ResponseWriter that keeps the response in memory.

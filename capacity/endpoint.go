@@ -187,7 +187,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			op+": the request body is not valid JSON")
 		return
 	}
-	e.serveControl(r.Context(), w, op, body)
+	e.serveControl(r.Context(), w, op, body, r.Host)
 }
 
 // forgetSizes drops the size cache's entries of the table a CreateTable or
@@ -227,8 +227,10 @@ var itemWritingControlOps = map[string]bool{
 }
 
 // serveControl forwards a control-plane call, alone in the backend, and
-// learns tables from its success.
-func (e *Endpoint) serveControl(ctx context.Context, w http.ResponseWriter, op string, body []byte) {
+// learns tables from its success; it answers the operations of localOps
+// itself when the backend does not support them. host is the address the
+// client called.
+func (e *Endpoint) serveControl(ctx context.Context, w http.ResponseWriter, op string, body []byte, host string) {
 	e.engine.Lock()
 	resp, err := e.backend.call(ctx, op, body)
 	e.engine.Unlock()
@@ -239,6 +241,19 @@ func (e *Endpoint) serveControl(ctx context.Context, w http.ResponseWriter, op s
 	}
 	if err != nil {
 		e.backendFailed(w, op, err)
+		return
+	}
+	if answer := localOps[op]; answer != nil && unsupported(resp) {
+		out, bad := answer(e, body, host)
+		if bad != nil {
+			status := http.StatusBadRequest
+			if bad.typ == "InternalServerError" {
+				status = http.StatusInternalServerError
+			}
+			writeError(w, status, bad.typ, bad.msg)
+			return
+		}
+		writeBody(w, http.StatusOK, amzJSONContentType, out)
 		return
 	}
 
@@ -259,7 +274,7 @@ func (e *Endpoint) serveControl(ctx context.Context, w http.ResponseWriter, op s
 			out = e.describeTable(out, "Table", "ACTIVE")
 		}
 	}
-	e.reply(w, resp, out)
+	e.reply(w, op, resp, out)
 }
 
 // serveData admits, forwards and meters one data-plane call.
@@ -288,6 +303,10 @@ func (e *Endpoint) serveData(
 		if t := e.table(ctx, name); t != nil {
 			states[name] = t
 		}
+	}
+	if bad := p.check(states); bad != nil {
+		writeError(w, http.StatusBadRequest, bad.typ, bad.msg)
+		return
 	}
 	started := e.now()
 	refused := e.admit(op, p, states, started)
@@ -332,7 +351,7 @@ func (e *Endpoint) serveData(
 			e.rec.latency(name, op, now, now.Sub(started))
 		}
 	}
-	e.reply(w, resp, out)
+	e.reply(w, op, resp, out)
 }
 
 // admit returns why p may not run on each table that is out of capacity,
@@ -432,8 +451,13 @@ func (e *Endpoint) charge(t *tableState, p *plan, u tableUsage, now time.Time) {
 	}
 }
 
-// reply writes a backend response with body (possibly rewritten).
-func (e *Endpoint) reply(w http.ResponseWriter, resp *backendResponse, body []byte) {
+// reply writes a backend response to op with body (possibly rewritten),
+// an error in DynamoDB's shape whatever shape the backend gave it.
+func (e *Endpoint) reply(w http.ResponseWriter, op string, resp *backendResponse, body []byte) {
+	if resp.status != http.StatusOK {
+		writeBody(w, resp.status, amzJSONContentType, dynamoError(op, resp.status, body))
+		return
+	}
 	contentType := resp.header.Get("Content-Type")
 	if contentType == "" {
 		contentType = amzJSONContentType

@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"net/http"
 	"strconv"
@@ -80,18 +81,75 @@ func writeError(w http.ResponseWriter, status int, typ, message string) {
 	writeBody(w, status, amzJSONContentType, body)
 }
 
+// errorResponse is e as a backend response, for a plan that refuses a call
+// after running it.
+func errorResponse(e *apiError) *backendResponse {
+	body, _ := json.Marshal(errorBody{Type: errorTypePrefix + e.typ, Message: e.msg})
+	return &backendResponse{status: http.StatusBadRequest,
+		header: http.Header{"Content-Type": {amzJSONContentType}}, body: body}
+}
+
 // writeBody writes a complete response with its length and the X-Amz-Crc32
 // checksum (CRC32 IEEE of the body, in decimal) that the DynamoDB SDKs check.
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	// The keys are already in canonical form, so the map is set directly.
+	// One backing array holds the three values.
 	h := w.Header()
+	values := make([]string, 3)
+	values[0] = contentType
+	values[1] = strconv.Itoa(len(body))
+	values[2] = strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
 	if contentType != "" {
-		h["Content-Type"] = []string{contentType}
+		h["Content-Type"] = values[0:1:1]
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	h["X-Amz-Crc32"] = []string{strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)}
+	h["Content-Length"] = values[1:2:2]
+	h["X-Amz-Crc32"] = values[2:3:3]
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// dynamoError returns a backend's error body in DynamoDB's shape, which
+// the SDKs decode: a JSON object whose "__type" carries DynamoDB's
+// namespace, and a "message". A body already so is returned as it is; one
+// without the namespace (minidyn's) gets it; one that is not a JSON error
+// at all (minidyn answers an operation it lacks in text/plain) becomes
+// UnknownOperationException, InternalServerError for a 5xx status, or
+// ValidationException, with the text as its message.
+func dynamoError(op string, status int, body []byte) []byte {
+	var fields map[string]json.RawMessage
+	var typ string
+	if json.Unmarshal(body, &fields) == nil && fields != nil && json.Unmarshal(fields["__type"], &typ) == nil && typ != "" {
+		if strings.Contains(typ, "#") {
+			return body
+		}
+		fields["__type"], _ = json.Marshal(errorTypePrefix + typ)
+		if _, ok := fields["message"]; !ok {
+			if m, ok := fields["Message"]; ok {
+				fields["message"] = m
+				delete(fields, "Message")
+			}
+		}
+		out, err := json.Marshal(fields)
+		if err != nil {
+			return body
+		}
+		return out
+	}
+	text := strings.TrimSpace(string(body))
+	switch {
+	case status >= 500:
+		typ = "InternalServerError"
+	case strings.Contains(text, "unsupported operation") || status == http.StatusNotFound:
+		typ = "UnknownOperationException"
+	default:
+		typ = "ValidationException"
+	}
+	if len(text) > 512 {
+		text = text[:512] + "…"
+	}
+	out, _ := json.Marshal(errorBody{Type: errorTypePrefix + typ,
+		Message: fmt.Sprintf("%s: the backend answered %d %q", op, status, text)})
+	return out
 }
 
 // errorType returns the short error type of a DynamoDB error body ("" when

@@ -17,17 +17,21 @@ type keyRef struct {
 // keyString returns a canonical form of an item's key, equal for equal keys
 // however their JSON was spaced.
 func keyString(key map[string]json.RawMessage) string {
-	names := make([]string, 0, len(key))
+	var names [2]string // a key has one or two attributes
+	all := names[:0]
 	for name := range key {
-		names = append(names, name)
+		all = append(all, name)
 	}
-	slices.Sort(names)
+	slices.Sort(all)
 
 	var b bytes.Buffer
-	for _, name := range names {
+	for _, name := range all {
 		b.WriteString(name)
 		b.WriteByte(0)
-		if json.Compact(&b, key[name]) != nil {
+		if _, _, compact := compactScalar(key[name]); compact {
+			// Already compact: json.Compact would copy it unchanged.
+			b.Write(key[name])
+		} else if json.Compact(&b, key[name]) != nil {
 			b.Write(key[name])
 		}
 		b.WriteByte(0)

@@ -19,6 +19,15 @@ type plan struct {
 	keys           map[string][]item // per table, the items (or keys) named, for partitions
 	index          string            // the index a Query or Scan reads, "" for the table
 
+	// where names the entries of keys in error messages ("Item", "Key").
+	where string
+	// values are further attribute values to validate, by where they are
+	// in the request (ExpressionAttributeValues).
+	values map[string]item
+	// invalid is why the request is refused before anything else, nil when
+	// it passed the checks that need no table.
+	invalid *apiError
+
 	// run forwards the call and returns the response and what it consumed.
 	// It returns usage even with an error (the minimum, when sizes could not
 	// be read); a nil response means the backend could not be called.
@@ -41,6 +50,47 @@ var planners = map[string]planner{
 	"TransactGetItems":   planTransactGet,
 	"TransactWriteItems": planTransactWrite,
 }
+
+// check validates p's attribute values and items before p is admitted:
+// every value well-formed, no empty string or binary in a key attribute of
+// a table whose key schema is known, no item written over MaxItemBytes.
+// A refused request is neither throttled nor charged: DynamoDB documents no
+// charge for a request it rejects as invalid (docs/capacity-model.md).
+func (p *plan) check(states map[string]*tableState) *apiError {
+	if p.invalid != nil {
+		return p.invalid
+	}
+	for _, table := range p.tables {
+		for _, it := range p.keys[table] {
+			if err := checkValues(it, p.where); err != nil {
+				return err
+			}
+		}
+		if t := states[table]; t != nil {
+			if err := checkKeyValues(t.keys, p.keys[table], p.where); err != nil {
+				return err
+			}
+		}
+	}
+	for where, values := range p.values {
+		if err := checkValues(values, where); err != nil {
+			return err
+		}
+	}
+	if p.write {
+		for _, table := range p.tables {
+			for _, it := range p.keys[table] {
+				if size, err := ItemSize(it); err == nil && size > MaxItemBytes {
+					return errItemTooLarge
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// errItemTooLarge is DynamoDB's answer to a write of an item over 400 KB.
+var errItemTooLarge = validationError("Item size has exceeded the maximum allowed size")
 
 // executor gives a plan the backend: the call itself and unmetered internal
 // reads, which are never throttled, charged or recorded.

@@ -20,11 +20,16 @@ func planGetItem(body []byte) (*plan, error) {
 		AttributesToGet        []string
 		ReturnConsumedCapacity string
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, err
+	if !fastGetItem(body, &req.TableName, &req.Key, &req.ConsistentRead, &req.ProjectionExpression,
+		&req.ReturnConsumedCapacity) {
+		req.TableName, req.Key, req.ConsistentRead, req.ProjectionExpression, req.ReturnConsumedCapacity =
+			"", nil, false, "", ""
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	p := &plan{tables: []string{req.TableName}, returnCapacity: req.ReturnConsumedCapacity,
-		keys: map[string][]item{req.TableName: {req.Key}}}
+		keys: map[string][]item{req.TableName: {req.Key}}, where: "Key"}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		proj := projected(req.ProjectionExpression, req.AttributesToGet)
 		if proj {
@@ -83,6 +88,7 @@ func planSearch(op string) planner {
 			ScanFilter             json.RawMessage
 			ReturnConsumedCapacity string
 			IndexName              string
+			Limit                  *int64
 
 			KeyConditionExpression    string
 			ExpressionAttributeNames  map[string]string
@@ -103,7 +109,12 @@ func planSearch(op string) planner {
 			(req.Select != "" && req.Select != "ALL_ATTRIBUTES")
 
 		p := &plan{tables: []string{req.TableName}, returnCapacity: req.ReturnConsumedCapacity,
-			index: req.IndexName}
+			index: req.IndexName, where: "KeyConditionExpression"}
+		p.values = expressionValues(req.ExpressionAttributeValues)
+		if req.Limit != nil && *req.Limit < 1 {
+			p.invalid = validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy "+
+				"constraint: Member must have value greater than or equal to 1", *req.Limit)
+		}
 		if op == "Query" {
 			// The key condition's equalities name the partition the query
 			// reads, for the partition limits.
@@ -245,7 +256,7 @@ func planBatchGet(body []byte) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{tables: sortedKeys(req.RequestItems), returnCapacity: req.ReturnConsumedCapacity, list: true,
-		items: map[string]int{}}
+		items: map[string]int{}, where: "RequestItems"}
 	p.keys = map[string][]item{}
 	for table, ka := range req.RequestItems {
 		p.items[table] = len(ka.Keys)
@@ -325,7 +336,7 @@ func planTransactGet(body []byte) (*plan, error) {
 		}
 	}
 	p := &plan{tables: refTables(refs), returnCapacity: req.ReturnConsumedCapacity, list: true,
-		items: itemCounts(refs), keys: map[string][]item{}}
+		items: itemCounts(refs), keys: map[string][]item{}, where: "TransactItems"}
 	for _, r := range refs {
 		p.keys[r.table] = append(p.keys[r.table], r.key)
 	}

@@ -4,26 +4,51 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // PutItem: the larger of the old and the new item, rounded up to 1 KB; a
-// failed condition costs the same.
+// failed condition costs the same. The response holds Attributes only when
+// ReturnValues is ALL_OLD, and then the item the put replaced.
 func planPutItem(body []byte) (*plan, error) {
 	var req struct {
-		TableName              string
-		Item                   item
-		ReturnConsumedCapacity string
+		TableName                   string
+		Item                        item
+		ReturnValues                string
+		ReturnItemCollectionMetrics string
+		ExpressionAttributeValues   item
+		ReturnConsumedCapacity      string
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, err
+	if !fastPutItem(body, &req.TableName, &req.Item, &req.ReturnValues, &req.ReturnConsumedCapacity) {
+		req.TableName, req.Item, req.ReturnValues, req.ReturnConsumedCapacity = "", nil, "", ""
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
-		keys: map[string][]item{req.TableName: {req.Item}}}
+		keys: map[string][]item{req.TableName: {req.Item}}, where: "Item"}
+	metricsAsked := req.ReturnItemCollectionMetrics != "" && req.ReturnItemCollectionMetrics != returnNone
+	p.values = expressionValues(req.ExpressionAttributeValues)
+	returnOld := req.ReturnValues == returnAllOld
+	if !returnOld && req.ReturnValues != "" && req.ReturnValues != returnNone {
+		p.invalid = validationError("Return values set to invalid value: PutItem's ReturnValues must be NONE or ALL_OLD, got %q",
+			req.ReturnValues)
+	}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		newSize, errNew := ItemSize(req.Item)
 		key := x.keyOf(req.TableName, req.Item)
 		defer x.lock(true, keyRef{req.TableName, key})()
-		old, oldSize, errOld := x.priorItem(ctx, req.TableName, key)
+		var (
+			old     item
+			oldSize int
+			errOld  error
+		)
+		if returnOld {
+			// The old item itself is needed, not only its size.
+			old, oldSize, errOld = x.readItem(ctx, req.TableName, key)
+		} else {
+			old, oldSize, errOld = x.priorItem(ctx, req.TableName, key)
+		}
 
 		resp, err := x.forward(ctx)
 		x.settle(req.TableName, key, resp, newSize)
@@ -33,14 +58,73 @@ func planPutItem(body []byte) (*plan, error) {
 		u := tableUsage{table: req.TableName, writeUnits: WriteUnits(max(oldSize, newSize))}
 		if succeeded(resp) {
 			u.indexes = x.indexWrites(req.TableName, old, req.Item, false)
+			// The embedded engine echoes the new item whatever ReturnValues
+			// says; DynamoDB returns the old one, and only when asked.
+			switch {
+			case returnOld:
+				resp.body = withAttributes(resp.body, old)
+			case !metricsAsked:
+				// Attributes is all a PutItem answer holds besides
+				// ConsumedCapacity, which the endpoint adds itself, and
+				// ItemCollectionMetrics, which was not asked for.
+				resp.body = emptyObject
+			default:
+				resp.body = withAttributes(resp.body, nil)
+			}
 		}
 		return resp, []tableUsage{u}, errors.Join(errNew, errOld)
 	}
 	return p, nil
 }
 
+// ReturnValues values.
+const (
+	returnNone   = "NONE"
+	returnAllOld = "ALL_OLD"
+)
+
+// emptyObject is the answer of a successful call with nothing to say.
+var emptyObject = []byte("{}")
+
+// expressionValues returns a request's ExpressionAttributeValues for
+// plan.values, nil when there are none.
+func expressionValues(values item) map[string]item {
+	if len(values) == 0 {
+		return nil
+	}
+	return map[string]item{"ExpressionAttributeValues": values}
+}
+
+// withAttributes sets a successful write response's Attributes to attrs,
+// or drops them when attrs is nil.
+func withAttributes(body []byte, attrs item) []byte {
+	var out map[string]json.RawMessage
+	if json.Unmarshal(body, &out) != nil || out == nil {
+		return body
+	}
+	if attrs == nil {
+		if _, ok := out["Attributes"]; !ok {
+			return body
+		}
+		delete(out, "Attributes")
+	} else {
+		raw, err := json.Marshal(attrs)
+		if err != nil {
+			return body
+		}
+		out["Attributes"] = raw
+	}
+	rewritten, err := json.Marshal(out)
+	if err != nil {
+		return body
+	}
+	return rewritten
+}
+
 // UpdateItem: the larger of the item before and after the update; a failed
-// condition costs the item as it is.
+// condition costs the item as it is. An update whose result is over
+// MaxItemBytes is undone (the old item written back) and refused with
+// DynamoDB's ValidationException, charged nothing.
 //
 // TODO: DynamoDB charges a failed conditional update for the larger of the
 // existing item and the item the update would have produced; the endpoint
@@ -48,18 +132,21 @@ func planPutItem(body []byte) (*plan, error) {
 // item only.
 func planUpdateItem(body []byte) (*plan, error) {
 	var req struct {
-		TableName              string
-		Key                    item
-		ReturnConsumedCapacity string
+		TableName                 string
+		Key                       item
+		ExpressionAttributeValues item
+		ReturnConsumedCapacity    string
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
 	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
-		keys: map[string][]item{req.TableName: {req.Key}}}
+		keys: map[string][]item{req.TableName: {req.Key}}, where: "Key"}
+	p.values = expressionValues(req.ExpressionAttributeValues)
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(true, keyRef{req.TableName, req.Key})()
-		old, oldSize, errOld := x.priorItem(ctx, req.TableName, req.Key)
+		// The old item itself, to write back an update that makes it too large.
+		old, oldSize, errOld := x.readItem(ctx, req.TableName, req.Key)
 
 		resp, err := x.forward(ctx)
 		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
@@ -74,6 +161,14 @@ func planUpdateItem(body []byte) (*plan, error) {
 		if succeeded(resp) {
 			updated, newSize, errNew = x.readItem(ctx, req.TableName, req.Key)
 		}
+		if errNew == nil && errOld == nil && newSize > MaxItemBytes {
+			errUndo := x.restore(ctx, req.TableName, req.Key, old)
+			x.settle(req.TableName, req.Key, resp, oldSize)
+			if errUndo != nil {
+				x.forget([]keyRef{{req.TableName, req.Key}})
+			}
+			return errorResponse(errItemTooLarge), nil, errUndo
+		}
 		x.settle(req.TableName, req.Key, resp, newSize)
 		if errNew != nil {
 			x.forget([]keyRef{{req.TableName, req.Key}})
@@ -87,19 +182,43 @@ func planUpdateItem(body []byte) (*plan, error) {
 	return p, nil
 }
 
+// restore puts back old, the item under key before a write the endpoint
+// refuses after the backend made it, or deletes the item when there was
+// none. The caller holds the item's key lock.
+func (x *executor) restore(ctx context.Context, table string, key, old item) error {
+	op, body := "PutItem", map[string]any{"TableName": table, "Item": old}
+	if old == nil {
+		op, body = "DeleteItem", map[string]any{"TableName": table, "Key": key}
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	resp, err := x.e.backend.call(ctx, op, raw)
+	if err != nil {
+		return err
+	}
+	if !succeeded(resp) {
+		return fmt.Errorf("internal %s restoring %s: status %d: %s", op, table, resp.status, errorType(resp.body))
+	}
+	return nil
+}
+
 // DeleteItem: the deleted item's size, rounded up to 1 KB; deleting nothing
 // or failing a condition costs the same rule (at least one unit).
 func planDeleteItem(body []byte) (*plan, error) {
 	var req struct {
-		TableName              string
-		Key                    item
-		ReturnConsumedCapacity string
+		TableName                 string
+		Key                       item
+		ExpressionAttributeValues item
+		ReturnConsumedCapacity    string
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
 	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
-		keys: map[string][]item{req.TableName: {req.Key}}}
+		keys: map[string][]item{req.TableName: {req.Key}}, where: "Key"}
+	p.values = expressionValues(req.ExpressionAttributeValues)
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(true, keyRef{req.TableName, req.Key})()
 		old, oldSize, errOld := x.priorItem(ctx, req.TableName, req.Key)
@@ -135,7 +254,7 @@ func planBatchWrite(body []byte) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{tables: sortedKeys(req.RequestItems), write: true,
-		returnCapacity: req.ReturnConsumedCapacity, list: true, items: map[string]int{}}
+		returnCapacity: req.ReturnConsumedCapacity, list: true, items: map[string]int{}, where: "RequestItems"}
 	p.keys = map[string][]item{}
 	for table, writes := range req.RequestItems {
 		p.items[table] = len(writes)
@@ -247,7 +366,7 @@ func planTransactWrite(body []byte) (*plan, error) {
 		names = append(names, keyRef{table: t.TableName})
 	}
 	p := &plan{tables: refTables(names), write: true, returnCapacity: req.ReturnConsumedCapacity, list: true,
-		items: itemCounts(names), keys: map[string][]item{}}
+		items: itemCounts(names), keys: map[string][]item{}, where: "TransactItems"}
 	for _, t := range targets {
 		k := t.Key
 		if t.Item != nil {

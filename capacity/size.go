@@ -264,11 +264,16 @@ func floorDiv(a, b int) int {
 
 // compactResponseItemSize sizes the item of a GetItem response without
 // decoding it, when the response is exactly {"Item":{...}} in compact form
+// (trailing whitespace aside)
 // and its at most 16 attributes are plain strings or numbers ({"S":"…"},
 // {"N":"…"}) without escapes; ok is false otherwise (and for a response without an
 // item), and the caller decodes the response instead.
 func compactResponseItemSize(body []byte) (size int, ok bool) {
 	const prefix = `{"Item":{`
+	// minidyn's encoder ends its answers with a newline.
+	for len(body) > 0 && (body[len(body)-1] == '\n' || body[len(body)-1] == '\r' || body[len(body)-1] == ' ') {
+		body = body[:len(body)-1]
+	}
 	if len(body) < len(prefix)+2 || string(body[:len(prefix)]) != prefix ||
 		body[len(body)-1] != '}' || body[len(body)-2] != '}' {
 		return 0, false

@@ -6,11 +6,19 @@
 // most 20 % of throughput; ddb-local sustains at least 10,000 ops/s).
 //
 //	go run ./capacity/bench [-duration 5s] [-rounds 2] [-workers 32] [-client raw|sdk]
+//	                        [-cpuprofile FILE] [-mutexprofile FILE]
 //
 // With -client raw (the default) the clients post prepared JSON bodies, so
 // the figures measure the servers rather than the SDK's signing and
 // encoding, which on a 2-core machine would take most of the CPU; -client
 // sdk uses the real SDK for every call.
+//
+// Each round also reports the process's CPU time per call (clients
+// included), and the run the median per-round ratio of bare minidyn's CPU
+// per call to ddb-local's. On a CPU-bound machine throughput is the inverse
+// of CPU per call, so the two ratios agree on a quiet machine; on a shared
+// one the CPU ratio is the steadier, as other processes' load does not
+// count in it. -cpuprofile and -mutexprofile profile the whole run.
 //
 // Figures depend on the machine and on what else runs on it: say so when
 // quoting them.
@@ -27,9 +35,11 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +62,8 @@ func main() {
 	rounds := flag.Int("rounds", 2, "rounds per target, alternating")
 	workers := flag.Int("workers", 32, "concurrent clients")
 	mode := flag.String("client", "raw", `"raw" (prepared JSON over HTTP) or "sdk" (aws-sdk-go-v2)`)
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	mutexProfile := flag.String("mutexprofile", "", "write a mutex contention profile of the whole run to this file")
 	flag.Parse()
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	if *mode != "raw" && *mode != "sdk" {
@@ -59,7 +71,16 @@ func main() {
 		os.Exit(2)
 	}
 
-	if err := run(*duration, *rounds, *workers, *mode); err != nil {
+	stop, err := startProfiles(*cpuProfile, *mutexProfile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	err = run(*duration, *rounds, *workers, *mode)
+	if errStop := stop(); err == nil {
+		err = errStop
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -98,22 +119,32 @@ func run(duration time.Duration, rounds, workers int, mode string) error {
 	fmt.Printf("GetItem/PutItem 80/20 over loopback HTTP, %s client, %d workers, %d rounds of %s, GOMAXPROCS %d\n",
 		mode, workers, rounds, duration, runtime.GOMAXPROCS(0))
 	raw := &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers}}
-	var ratios []float64 // per round, ddb-local over bare
+	var ratios []float64    // per round, ddb-local over bare
+	var cpuRatios []float64 // per round, bare's CPU per call over ddb-local's
+	var got, cpu [2]float64
 	for r := range rounds {
-		var got [2]float64
 		for i := range targets {
 			call := sdkCall(targets[i].db)
 			if mode == "raw" {
 				call = rawCall(raw, targets[i].url)
 			}
-			ops, errs := measure(ctx, call, duration, workers, uint64(r))
-			fmt.Printf("  round %d  %-38s %9.0f ops/s  (%d errors)\n", r+1, targets[i].name, ops, errs)
+			cpuBefore := processCPU()
+			ops, n, errs := measure(ctx, call, duration, workers, uint64(r))
+			perOp := (processCPU() - cpuBefore).Seconds() * 1e6 / float64(max(n, 1))
+			fmt.Printf("  round %d  %-38s %9.0f ops/s  %6.1f CPU µs/op  (%d errors)\n",
+				r+1, targets[i].name, ops, perOp, errs)
 			targets[i].best = max(targets[i].best, ops)
 			got[i] = ops
+			cpu[i] = perOp
 		}
 		ratios = append(ratios, got[1]/got[0])
+		cpuRatios = append(cpuRatios, cpu[0]/cpu[1])
 	}
 	slices.Sort(ratios)
+	slices.Sort(cpuRatios)
+	fmt.Printf("median per-round CPU-per-op ratio bare/ddb-local: %.3f (the process's CPU time per call, clients\n"+
+		"  included; what other processes take does not count, so on a shared machine it is the steadier figure)\n",
+		cpuRatios[len(cpuRatios)/2])
 	fmt.Printf("median per-round ratio ddb-local/bare: %.3f (rounds alternate, so other load on the machine\n"+
 		"  hits both; on a busy machine prefer it to the best-of ratio)\n", ratios[len(ratios)/2])
 
@@ -125,6 +156,43 @@ func run(duration time.Duration, rounds, workers int, mode string) error {
 		verdict(overhead <= maxOverhead), verdict(1-ratios[len(ratios)/2] <= maxOverhead))
 	fmt.Printf("target ddb-local >= %d ops/s: %s\n", minOpsPerSec, verdict(local >= minOpsPerSec))
 	return nil
+}
+
+// startProfiles starts the profiles asked for and returns what writes them.
+func startProfiles(cpuPath, mutexPath string) (stop func() error, err error) {
+	var cpu *os.File
+	if cpuPath != "" {
+		if cpu, err = os.Create(cpuPath); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, err
+		}
+	}
+	if mutexPath != "" {
+		runtime.SetMutexProfileFraction(5)
+	}
+	return func() error {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				return err
+			}
+		}
+		if mutexPath == "" {
+			return nil
+		}
+		f, err := os.Create(mutexPath)
+		if err != nil {
+			return err
+		}
+		if err := pprof.Lookup("mutex").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}, nil
 }
 
 func verdict(ok bool) string {
@@ -230,8 +298,18 @@ func rawCall(hc *http.Client, url string) caller {
 	}
 }
 
-// measure runs the mix for d and returns operations per second and errors.
-func measure(ctx context.Context, call caller, d time.Duration, workers int, seed uint64) (float64, int64) {
+// processCPU returns the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs the mix for d and returns operations per second, operations
+// and errors.
+func measure(ctx context.Context, call caller, d time.Duration, workers int, seed uint64) (float64, int64, int64) {
 	var ops, errs atomic.Int64
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
@@ -250,5 +328,5 @@ func measure(ctx context.Context, call caller, d time.Duration, workers int, see
 	}
 	start := time.Now()
 	wg.Wait()
-	return float64(ops.Load()) / time.Since(start).Seconds(), errs.Load()
+	return float64(ops.Load()) / time.Since(start).Seconds(), ops.Load(), errs.Load()
 }
