@@ -220,6 +220,9 @@ func (cr *classRun) run(ctx context.Context, start time.Time) ClassResult {
 // dispatch hands every due request to a worker, following the rules in
 // [Run]'s documentation, and returns the offset at which it stopped.
 //
+// It sleeps until each request's intended start with a [waker], not a
+// time.Timer, whose wake-ups can be a millisecond late.
+//
 // TODO: one dispatcher goroutine per class sleeps once per request; past
 // some tens of thousands of requests per second per class its own timer
 // and lock overhead will make it fall behind (counted as drops, not hidden).
@@ -231,6 +234,8 @@ func (cr *classRun) dispatch(
 	p := pool{jobs: jobs, spawn: spawn, capacity: cr.class.workers(), timer: time.NewTimer(time.Hour),
 		noWait: cr.class.LateMode == LateDrop}
 	defer p.timer.Stop()
+	wake := newWaker(ctx)
+	defer wake.close()
 	scheduledSec := -1
 	arrivals := cr.arrivals()
 	mine := cr.shardFilter()
@@ -248,7 +253,7 @@ func (cr *classRun) dispatch(
 			cr.rec.scheduled(j.sec)
 			scheduledSec = j.sec
 		}
-		if !sleepUntil(ctx, p.timer, j.intended) {
+		if !wake.until(ctx, j.intended) {
 			return time.Since(start)
 		}
 
@@ -271,7 +276,7 @@ func (cr *classRun) dispatch(
 	}
 
 	cr.rec.scheduled(int(cr.runFor/time.Second) + 1)
-	if !sleepUntil(ctx, p.timer, start.Add(cr.runFor)) {
+	if !wake.until(ctx, start.Add(cr.runFor)) {
 		return time.Since(start)
 	}
 	return cr.runFor

@@ -220,7 +220,7 @@ func accuracy(o options) {
 	defer stop()
 	fmt.Printf("\n## accuracy: %d req/s for %s\n", o.rate, o.accuracyFor)
 	out := filepath.Join(o.tmp, "acc")
-	run(o.abusesim, "attack", "--url", url+"/", "--rate", strconv.Itoa(o.rate), "--duration", o.accuracyFor.String(),
+	m := run(o.abusesim, "attack", "--url", url+"/", "--rate", strconv.Itoa(o.rate), "--duration", o.accuracyFor.String(),
 		"--out", out)
 	f := readClass(out)
 	target := float64(o.rate) * o.accuracyFor.Seconds()
@@ -229,6 +229,7 @@ func accuracy(o options) {
 	fmt.Printf("achieved rate %.1f req/s over the wall time (%.3f %% of target)\n", f.AchievedRPS, 100*f.AchievedRPS/float64(o.rate))
 	fmt.Printf("scheduling lag ms: p50 %.3f p90 %.3f p99 %.3f max %.3f\n",
 		f.ScheduleLagMs.P50, f.ScheduleLagMs.P90, f.ScheduleLagMs.P99, f.ScheduleLagMs.Max)
+	fmt.Printf("abusesim CPU %.2f s (user + system), %.3f s per 1000 req\n", m.cpuS, 1000*m.cpuS/float64(max(f.Sent, 1)))
 }
 
 func memory(o options) {
