@@ -37,5 +37,5 @@ func ExampleLoad() {
 	}
 	fmt.Println(s.File, s.Duration, s.Table.RCU, len(s.Classes))
 	// Output:
-	// builtin/cost-amplification.yaml 15s 50 2
+	// builtin/cost-amplification.yaml 10s 50 2
 }

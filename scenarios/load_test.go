@@ -38,13 +38,13 @@ func TestCostAmplification(t *testing.T) {
 
 	wantTable := Table{
 		Name: "Items", PartitionKey: "id", BillingMode: BillingProvisioned,
-		RCU: 50, WCU: 20, BurstStartSeconds: 12,
+		RCU: 50, WCU: 20, BurstStartSeconds: 9,
 		Items: ItemSeed{Count: 2000, KeyPattern: "item-%06d", SizeBytes: 1000},
 	}
 	if got := s.Table; got != wantTable {
 		t.Errorf("table:\n got %+v\nwant %+v", got, wantTable)
 	}
-	if got, want := s.Duration, 15*time.Second; got != want {
+	if got, want := s.Duration, 10*time.Second; got != want {
 		t.Errorf("duration: got %v, want %v", got, want)
 	}
 
@@ -52,7 +52,7 @@ func TestCostAmplification(t *testing.T) {
 		{
 			Name:   "legit",
 			Source: "127.0.0.2",
-			Rate:   Rate{Phases: []target.Phase{{Duration: 15 * time.Second, StartRPS: 20, EndRPS: 20}}},
+			Rate:   Rate{Phases: []target.Phase{{Duration: 10 * time.Second, StartRPS: 20, EndRPS: 20}}},
 			Requests: []Request{
 				{Name: "get-item", Weight: 9, Method: "GET", Path: "/items/{{key}}"},
 				{Name: "record-view", Weight: 1, Method: "POST", Path: "/record",
@@ -63,7 +63,7 @@ func TestCostAmplification(t *testing.T) {
 		{
 			Name:   "attacker",
 			Source: "127.0.0.3",
-			Rate:   Rate{Phases: []target.Phase{{Duration: 15 * time.Second, StartRPS: 100, EndRPS: 400}}},
+			Rate:   Rate{Phases: []target.Phase{{Duration: 10 * time.Second, StartRPS: 100, EndRPS: 400}}},
 			Requests: []Request{
 				{Name: "get-item", Weight: 1, Method: "GET", Path: "/items/{{key}}"},
 			},
