@@ -399,15 +399,16 @@ func checkBaseURL(raw string, allow []string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("target: base URL %q: must not have a query or fragment", raw)
 	}
-	if !isLoopbackHost(host) && !hostAllowed(host, allow) {
+	if !IsLoopbackHost(host) && !hostAllowed(host, allow) {
 		return nil, fmt.Errorf("target: refusing non-loopback host %s: name it in AllowHosts to allow it", host)
 	}
 	return u, nil
 }
 
-// isLoopbackHost accepts literal loopback IPs and "localhost" only; other
-// names are not resolved, since what a name resolves to can change.
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host is "localhost" or a literal loopback
+// IP (IPv4-mapped forms included). Other names are not resolved, since what
+// a name resolves to can change; they count as not loopback.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

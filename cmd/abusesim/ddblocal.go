@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/abusesim/abusesim/capacity"
+	"github.com/abusesim/abusesim/target"
 )
 
 type ddbLocalOptions struct {
@@ -85,7 +85,7 @@ func (o *ddbLocalOptions) validate() error {
 	if err != nil {
 		return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8000", o.addr)
 	}
-	if !o.allowNonLoopback && !isLoopbackHost(host) {
+	if !o.allowNonLoopback && !target.IsLoopbackHost(host) {
 		return usagef("--addr %q is not a loopback address; add --allow-non-loopback to serve on it", o.addr)
 	}
 	if o.burstStart < 0 || o.burstStart > capacity.BurstSeconds {
@@ -98,19 +98,10 @@ func (o *ddbLocalOptions) validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return usagef("--backend %q: want \"embedded\" or a URL like http://127.0.0.1:4567", o.backend)
 	}
-	if !o.allowNonLoopback && !isLoopbackHost(u.Hostname()) {
+	if !o.allowNonLoopback && !target.IsLoopbackHost(u.Hostname()) {
 		return usagef("--backend %q is not on loopback; add --allow-non-loopback to front it", o.backend)
 	}
 	return nil
-}
-
-// isLoopbackHost reports whether host is localhost or a loopback IP.
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 func runDDBLocal(ctx context.Context, opts *ddbLocalOptions) error {
