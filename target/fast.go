@@ -162,27 +162,7 @@ func (cr *classRun) sendFast(
 		freq.SetBody(w.hdr)
 		freq.Header.Set("Content-Type", "application/json")
 	}
-	if ids := cr.class.Identities; ids != nil {
-		if id.xff >= 0 {
-			freq.Header.Set(ForwardedForHeader, ids.ForwardedFor[id.xff])
-		}
-		if id.apiKey >= 0 {
-			freq.Header.Set(ids.apiKeyHeader(), ids.APIKeys[id.apiKey])
-		}
-		if id.agent >= 0 {
-			freq.Header.Set("User-Agent", ids.UserAgents[id.agent])
-		}
-	}
-	for k, v := range cr.class.Headers {
-		freq.Header.Set(k, v)
-	}
-	for k, v := range req.Headers {
-		freq.Header.Set(k, v)
-	}
-	for k, t := range req.HeaderTemplates {
-		w.hdr = t.Append(w.hdr[:0], tc) // SetBody and SetBytesV copy
-		freq.Header.SetBytesV(k, w.hdr)
-	}
+	w.hdr = cr.setHeaders(&freq.Header, w.hdr, req, tc, id) // SetBody and SetBytesV copy
 	if cr.class.DisableKeepAlive {
 		freq.SetConnectionClose()
 	}

@@ -163,30 +163,10 @@ func (cr *classRun) send(
 		hreq.Header.Set("Content-Type", "application/json")
 	}
 	client := cr.clients[0]
-	if ids := cr.class.Identities; ids != nil {
-		if id.source >= 0 {
-			client = cr.clients[id.source]
-		}
-		if id.xff >= 0 {
-			hreq.Header.Set(ForwardedForHeader, ids.ForwardedFor[id.xff])
-		}
-		if id.apiKey >= 0 {
-			hreq.Header.Set(ids.apiKeyHeader(), ids.APIKeys[id.apiKey])
-		}
-		if id.agent >= 0 {
-			hreq.Header.Set("User-Agent", ids.UserAgents[id.agent])
-		}
+	if cr.class.Identities != nil && id.source >= 0 {
+		client = cr.clients[id.source]
 	}
-	for k, v := range cr.class.Headers {
-		hreq.Header.Set(k, v)
-	}
-	for k, v := range req.Headers {
-		hreq.Header.Set(k, v)
-	}
-	for k, t := range req.HeaderTemplates {
-		w.hdr = t.Append(w.hdr[:0], tc)
-		hreq.Header.Set(k, string(w.hdr))
-	}
+	w.hdr = cr.setHeaders(stdHeader(hreq.Header), w.hdr, req, tc, id)
 
 	resp, err := client.Do(hreq)
 	if err != nil {
@@ -207,4 +187,48 @@ func (cr *classRun) pick(r *rand.Rand) int {
 		}
 	}
 	return len(cr.class.Mix) - 1
+}
+
+// headerSink is where setHeaders writes: a net/http header (stdHeader) or
+// fasthttp's request header, which has these two methods itself.
+type headerSink interface {
+	Set(key, value string)
+	SetBytesV(key string, value []byte)
+}
+
+// stdHeader adapts an http.Header to headerSink.
+type stdHeader http.Header
+
+func (h stdHeader) Set(key, value string) { http.Header(h).Set(key, value) }
+
+func (h stdHeader) SetBytesV(key string, value []byte) { http.Header(h).Set(key, string(value)) }
+
+// setHeaders sets the headers of one request in their order of precedence,
+// the same for both clients: the identity's (X-Forwarded-For, API key, user
+// agent), then the class's, then the request's, then the request's header
+// templates, each overriding what came before. buf is scratch space for the
+// templates; the grown buffer is returned for reuse.
+func (cr *classRun) setHeaders(h headerSink, buf []byte, req *Request, tc *TemplateContext, id identity) []byte {
+	if ids := cr.class.Identities; ids != nil {
+		if id.xff >= 0 {
+			h.Set(ForwardedForHeader, ids.ForwardedFor[id.xff])
+		}
+		if id.apiKey >= 0 {
+			h.Set(ids.apiKeyHeader(), ids.APIKeys[id.apiKey])
+		}
+		if id.agent >= 0 {
+			h.Set("User-Agent", ids.UserAgents[id.agent])
+		}
+	}
+	for k, v := range cr.class.Headers {
+		h.Set(k, v)
+	}
+	for k, v := range req.Headers {
+		h.Set(k, v)
+	}
+	for k, t := range req.HeaderTemplates {
+		buf = t.Append(buf[:0], tc)
+		h.SetBytesV(k, buf)
+	}
+	return buf
 }
