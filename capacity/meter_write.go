@@ -131,18 +131,10 @@ func withAttributes(body []byte, attrs item) []byte {
 // does not evaluate update expressions itself, so it charges the existing
 // item only.
 func planUpdateItem(body []byte) (*plan, error) {
-	var req struct {
-		TableName                 string
-		Key                       item
-		ExpressionAttributeValues item
-		ReturnConsumedCapacity    string
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	req, p, err := planKeyedWrite(body)
+	if err != nil {
 		return nil, err
 	}
-	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
-		keys: map[string][]item{req.TableName: {req.Key}}, where: "Key"}
-	p.values = expressionValues(req.ExpressionAttributeValues)
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(true, keyRef{req.TableName, req.Key})()
 		// The old item itself, to write back an update that makes it too large.
@@ -182,6 +174,28 @@ func planUpdateItem(body []byte) (*plan, error) {
 	return p, nil
 }
 
+// keyedWrite is the part of an UpdateItem or DeleteItem request the meter
+// reads: one item, by key, of one table.
+type keyedWrite struct {
+	TableName                 string
+	Key                       item
+	ExpressionAttributeValues item
+	ReturnConsumedCapacity    string
+}
+
+// planKeyedWrite decodes an UpdateItem or DeleteItem request and starts its
+// plan; the caller sets p.run.
+func planKeyedWrite(body []byte) (keyedWrite, *plan, error) {
+	var req keyedWrite
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, nil, err
+	}
+	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
+		keys: map[string][]item{req.TableName: {req.Key}}, where: "Key"}
+	p.values = expressionValues(req.ExpressionAttributeValues)
+	return req, p, nil
+}
+
 // restore puts back old, the item under key before a write the endpoint
 // refuses after the backend made it, or deletes the item when there was
 // none. The caller holds the item's key lock.
@@ -207,18 +221,10 @@ func (x *executor) restore(ctx context.Context, table string, key, old item) err
 // DeleteItem: the deleted item's size, rounded up to 1 KB; deleting nothing
 // or failing a condition costs the same rule (at least one unit).
 func planDeleteItem(body []byte) (*plan, error) {
-	var req struct {
-		TableName                 string
-		Key                       item
-		ExpressionAttributeValues item
-		ReturnConsumedCapacity    string
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	req, p, err := planKeyedWrite(body)
+	if err != nil {
 		return nil, err
 	}
-	p := &plan{tables: []string{req.TableName}, write: true, returnCapacity: req.ReturnConsumedCapacity,
-		keys: map[string][]item{req.TableName: {req.Key}}, where: "Key"}
-	p.values = expressionValues(req.ExpressionAttributeValues)
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		defer x.lock(true, keyRef{req.TableName, req.Key})()
 		old, oldSize, errOld := x.priorItem(ctx, req.TableName, req.Key)
