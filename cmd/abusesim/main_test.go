@@ -122,3 +122,18 @@ func builtin(t *testing.T, name string) string {
 	}
 	return string(data)
 }
+
+func TestFreshDirNeverReusesAFolder(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "20261204T000000Z-s")
+	if got := freshDir(base); got != base {
+		t.Fatalf("free name: got %s, want %s", got, base)
+	}
+	for i, want := range []string{base + "-2", base + "-3"} {
+		if err := os.MkdirAll(freshDir(base), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got := freshDir(base); got != want {
+			t.Errorf("after %d taken: got %s, want %s", i+1, got, want)
+		}
+	}
+}

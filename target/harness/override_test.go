@@ -1,12 +1,14 @@
 package harness
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	refserver "github.com/abusesim/abusesim/reference-server"
 	"github.com/abusesim/abusesim/scenarios"
+	"github.com/abusesim/abusesim/target"
 )
 
 func TestScenarioProfileOverrides(t *testing.T) {
@@ -52,5 +54,29 @@ func TestScenarioProfileOverrides(t *testing.T) {
 	p, err = scenarioProfile(sc, "renamed")
 	if err != nil || p.Name != "renamed" || p.RateLimit != nil {
 		t.Errorf("renamed: got %+v, %v; want unprotected under a new name", p, err)
+	}
+}
+
+func TestSharedSourceNotes(t *testing.T) {
+	a, b := netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")
+	tests := []struct {
+		name    string
+		classes []target.Class
+		want    int
+	}{
+		{"distinct", []target.Class{{Name: "legit", SourceAddr: a}, {Name: "attacker", SourceAddr: b}}, 0},
+		{"shared", []target.Class{{Name: "legit", SourceAddr: a}, {Name: "attacker", SourceAddr: a}}, 1},
+		{"unset is not shared", []target.Class{{Name: "x"}, {Name: "y"}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := sharedSourceNotes(tt.classes)
+			if len(got) != tt.want {
+				t.Fatalf("got %d notes %q, want %d", len(got), got, tt.want)
+			}
+			if tt.want == 1 && !strings.Contains(got[0], "legit and attacker both send from 127.0.0.2") {
+				t.Errorf("note %q does not name the classes and address", got[0])
+			}
+		})
 	}
 }
