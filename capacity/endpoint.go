@@ -102,8 +102,9 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 	if handler == nil {
 		handler = server.NewServer()
 	}
+	_, embedded := handler.(*server.Server)
 	e := &Endpoint{
-		backend:    handlerBackend{handler: handler},
+		backend:    handlerBackend{handler: handler, contextFree: embedded},
 		region:     cfg.Region,
 		account:    cfg.AccountID,
 		burstStart: min(max(cfg.BurstStartSeconds, 0), BurstSeconds),
@@ -327,6 +328,7 @@ func (e *Endpoint) serveData(
 	}
 
 	x := &executor{e: e, op: op, body: body, states: states}
+	defer x.release()
 	e.engine.RLock()
 	resp, used, err := p.run(ctx, x)
 	e.engine.RUnlock()

@@ -99,11 +99,31 @@ type executor struct {
 	op     string
 	body   []byte
 	states map[string]*tableState
+	calls  []*backendResponse // every response the plan got, to release
 }
 
 // forward sends the client's call.
 func (x *executor) forward(ctx context.Context) (*backendResponse, error) {
-	return x.e.backend.call(ctx, x.op, x.body)
+	return x.call(ctx, x.op, x.body)
+}
+
+// call sends one operation to the backend; the response stays valid until
+// release.
+func (x *executor) call(ctx context.Context, op string, body []byte) (*backendResponse, error) {
+	resp, err := x.e.backend.call(ctx, op, body)
+	if resp != nil {
+		x.calls = append(x.calls, resp)
+	}
+	return resp, err
+}
+
+// release hands back every response the plan got; nothing may use them,
+// or anything that aliases their bodies, afterwards.
+func (x *executor) release() {
+	for _, r := range x.calls {
+		r.release()
+	}
+	x.calls = nil
 }
 
 // lock serialises the call against others on the same items.
@@ -149,7 +169,7 @@ func (x *executor) readItem(ctx context.Context, table string, key item) (item, 
 	if err != nil {
 		return nil, 0, err
 	}
-	resp, err := x.e.backend.call(ctx, "GetItem", body)
+	resp, err := x.call(ctx, "GetItem", body)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -213,7 +213,7 @@ func (x *executor) unfiltered(
 	if err != nil {
 		return nil, err
 	}
-	resp, err := x.e.backend.call(ctx, op, body)
+	resp, err := x.call(ctx, op, body)
 	if err != nil {
 		return nil, err
 	}

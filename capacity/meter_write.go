@@ -208,7 +208,7 @@ func (x *executor) restore(ctx context.Context, table string, key, old item) err
 	if err != nil {
 		return err
 	}
-	resp, err := x.e.backend.call(ctx, op, raw)
+	resp, err := x.call(ctx, op, raw)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,9 @@
 // per call to ddb-local's. On a CPU-bound machine throughput is the inverse
 // of CPU per call, so the two ratios agree on a quiet machine; on a shared
 // one the CPU ratio is the steadier, as other processes' load does not
-// count in it. -cpuprofile and -mutexprofile profile the whole run.
+// count in it. -cpuprofile and -mutexprofile profile the whole run; each
+// server's work carries the label server=bare or server=ddb-local, so
+// go tool pprof -tagfocus splits the profile by server.
 //
 // Figures depend on the machine and on what else runs on it: say so when
 // quoting them.
@@ -88,14 +90,14 @@ func main() {
 
 func run(duration time.Duration, rounds, workers int, mode string) error {
 	ctx := context.Background()
-	bareURL, stopBare, err := serve(server.NewServer())
+	bareURL, stopBare, err := serve(server.NewServer(), "bare")
 	if err != nil {
 		return err
 	}
 	defer stopBare()
 	// The endpoint's table is provisioned far above what the mix can use,
 	// so every limit is checked on every call but none refuses one.
-	localURL, stopLocal, err := serve(capacity.NewEndpoint(capacity.EndpointConfig{}))
+	localURL, stopLocal, err := serve(capacity.NewEndpoint(capacity.EndpointConfig{}), "ddb-local")
 	if err != nil {
 		return err
 	}
@@ -203,13 +205,18 @@ func verdict(ok bool) string {
 }
 
 // serve runs h on a loopback port.
-func serve(h http.Handler) (string, func(), error) {
+// serve serves h on a loopback port. Its goroutines, and so every
+// connection's, carry the profiler label server=label, so a CPU profile of
+// the run splits by server (go tool pprof -tagfocus server=ddb-local).
+func serve(h http.Handler, label string) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
+	pprof.Do(context.Background(), pprof.Labels("server", label), func(context.Context) {
+		go srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
+	})
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
