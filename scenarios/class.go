@@ -50,13 +50,25 @@ const (
 	maxTimeout = 10 * time.Minute
 )
 
-// closedModel reads the concurrency executor's settings: clients and
-// think time, no rate.
-func (d *decoder) closedModel(o *object, c *Class) {
-	for _, f := range []string{"rate", "phases", "arrival", "late", "max_lateness", "workers"} {
+// closedModel reads the concurrency executor's settings: clients, or
+// phases of active clients, and think time; no rate.
+func (d *decoder) closedModel(o *object, c *Class, runFor time.Duration) {
+	for _, f := range []string{"rate", "arrival", "late", "max_lateness", "workers"} {
 		if o.has(f) {
 			o.errorf(f, "the %s executor has no %s: its clients send as fast as answers "+
 				"and think_time allow", ExecConcurrency, f)
+		}
+	}
+	if o.has("phases") {
+		if o.has("clients") {
+			o.errorf("phases", "give either clients or phases, not both")
+		}
+		for _, p := range d.phases(o.get("phases"), o.field("phases"), runFor, clientLevel) {
+			c.ClientPhases = append(c.ClientPhases, target.ClientPhase{
+				Duration:     p.Duration,
+				StartClients: int(math.Round(p.StartRPS)),
+				EndClients:   int(math.Round(p.EndRPS)),
+			})
 		}
 	}
 	if think, ok := o.duration("think_time"); ok {
@@ -89,7 +101,7 @@ func (d *decoder) class(n ast.Node, path string, s *Scenario) (Class, *object) {
 		}
 	}
 	if c.Executor == ExecConcurrency {
-		d.closedModel(o, &c)
+		d.closedModel(o, &c, s.Duration)
 	} else {
 		c.Rate = d.classRate(o, s.Duration)
 		if o.has("think_time") {
@@ -161,13 +173,17 @@ func (d *decoder) classRate(o *object, runFor time.Duration) Rate {
 		o.errorf("phases", "give either rate or phases, not both")
 		return Rate{}
 	case o.has("rate"):
-		from, to, ok := d.rate(o.get("rate"), o.field("rate"))
+		from, to, ok := d.ramp(o.get("rate"), o.field("rate"), rateLevel)
 		if !ok {
 			return Rate{}
 		}
+		if from == 0 && to == 0 {
+			o.errorf("rate", "a rate of 0 sends nothing; for as fast as the clients go use "+
+				"executor: %s, and for a quiet stretch a phase with pause: true", ExecConcurrency)
+		}
 		return Rate{Phases: []target.Phase{{Duration: runFor, StartRPS: from, EndRPS: to}}}
 	case o.has("phases"):
-		return d.phases(o.get("phases"), o.field("phases"), runFor)
+		return Rate{Phases: d.phases(o.get("phases"), o.field("phases"), runFor, rateLevel)}
 	default:
 		o.d.errorf(o.node, o.field("rate"),
 			"required: give rate (req/s, or {from, to} for a ramp) or phases")
@@ -175,29 +191,64 @@ func (d *decoder) classRate(o *object, runFor time.Duration) Rate {
 	}
 }
 
-// rate reads `300` (constant) or `{from: 10, to: 300}` (a linear ramp), in
-// requests per second.
-func (d *decoder) rate(n ast.Node, path string) (from, to float64, ok bool) {
+// level is what the shapes of a phase set: the request rate of the open
+// model, or the number of active clients of the closed model. Phases of
+// either are read into target.Phase values, StartRPS and EndRPS holding
+// the level.
+type level struct {
+	clients bool
+	field   string // the phase field giving a constant level or a ramp
+	unit    string // for messages
+}
+
+var (
+	rateLevel   = level{field: "rate", unit: "requests per second"}
+	clientLevel = level{clients: true, field: "clients", unit: "clients"}
+)
+
+// value reads one level: a rate in requests per second, or a whole number
+// of clients.
+func (d *decoder) value(n ast.Node, path string, lv level) (float64, bool) {
+	if !lv.clients {
+		rps, ok := d.float(n, path)
+		return rps, ok && d.checkRPS(n, path, rps)
+	}
+	clients, ok := d.int(n, path)
+	if ok && (clients < 0 || clients > maxClients) {
+		d.errorf(n, path, "must be between 0 and %d clients, got %d", maxClients, clients)
+		return 0, false
+	}
+	return float64(clients), ok
+}
+
+// ramp reads `300` (constant) or `{from: 10, to: 300}` (a linear ramp).
+func (d *decoder) ramp(n ast.Node, path string, lv level) (from, to float64, ok bool) {
 	v := d.resolve(n, path)
 	switch v.(type) {
 	case nil:
 		return 0, 0, false
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		rps, ok := d.float(v, path)
-		ok = ok && d.checkRPS(v, path, rps)
-		return rps, rps, ok
 	case *ast.MappingNode, *ast.MappingValueNode:
 		o := d.object(v, path, fieldsOf[docRamp]()...)
 		o.require("from", "to")
-		from, okFrom := o.float("from")
-		to, okTo := o.float("to")
-		okFrom = okFrom && d.checkRPS(o.get("from"), o.field("from"), from)
-		okTo = okTo && d.checkRPS(o.get("to"), o.field("to"), to)
+		from, okFrom := o.level("from", lv)
+		to, okTo := o.level("to", lv)
 		return from, to, okFrom && okTo
 	default:
-		d.errorf(v, path, "want requests per second, as a number or {from, to}, got %s", describe(v))
+		if isNumber(v) {
+			x, ok := d.value(v, path, lv)
+			return x, x, ok
+		}
+		d.errorf(v, path, "want %s, as a number or {from, to}, got %s", lv.unit, describe(v))
 		return 0, 0, false
 	}
+}
+
+// level reads field name as a level, when present.
+func (o *object) level(name string, lv level) (float64, bool) {
+	if !o.has(name) {
+		return 0, false
+	}
+	return o.d.value(o.get(name), o.field(name), lv)
 }
 
 func (d *decoder) checkRPS(n ast.Node, path string, rps float64) bool {
@@ -208,16 +259,16 @@ func (d *decoder) checkRPS(n ast.Node, path string, rps float64) bool {
 	return true
 }
 
-func (d *decoder) phases(n ast.Node, path string, runFor time.Duration) Rate {
+func (d *decoder) phases(n ast.Node, path string, runFor time.Duration, lv level) []target.Phase {
 	nodes, ok := d.seq(n, path)
 	if !ok {
-		return Rate{}
+		return nil
 	}
 	if len(nodes) == 0 {
 		d.errorf(n, path, "give at least one phase")
 	}
 
-	var r Rate
+	var out []target.Phase
 	var total time.Duration
 	for i, pn := range nodes {
 		o := d.object(pn, index(path, i), fieldsOf[docPhase]()...)
@@ -230,34 +281,47 @@ func (d *decoder) phases(n ast.Node, path string, runFor time.Duration) Rate {
 			p.Duration = dur
 			total += dur
 		}
-		r.Phases = append(r.Phases, d.phaseShape(o, p)...)
+		out = append(out, d.phaseShape(o, p, lv)...)
 	}
 
 	if runFor > 0 && total > runFor {
 		d.errorf(n, path, "phases last %v in all, longer than the scenario's duration %v",
 			total, runFor)
 	}
-	return r
+	return out
 }
 
 // phaseShape turns one phase of the file into generator phases: a
-// constant rate or a ramp is one, a step is one per stair, a spike three,
-// a pause one at rate 0.
-func (d *decoder) phaseShape(o *object, p target.Phase) []target.Phase {
+// constant level or a ramp is one, a step is one per stair, a spike three,
+// a pause one at level 0.
+func (d *decoder) phaseShape(o *object, p target.Phase, lv level) []target.Phase {
+	if o == nil {
+		return []target.Phase{p}
+	}
+	if lv.clients {
+		for _, f := range []string{"rate", "from", "to"} {
+			if o.has(f) {
+				o.errorf(f, "a phase of the %s executor sets clients, not a rate: "+
+					"write clients: 20, or clients: {from: 1, to: 50} for a ramp", ExecConcurrency)
+			}
+		}
+	} else if o.has("clients") {
+		o.errorf("clients", "only a phase of the %s executor sets clients; this one sets rate",
+			ExecConcurrency)
+	}
+
 	shapes := 0
-	for _, f := range []string{"step", "spike", "pause"} {
+	for _, f := range []string{"step", "spike", "pause", lv.field} {
 		if o.has(f) {
 			shapes++
 		}
 	}
-	if o.has("rate") || o.has("from") || o.has("to") {
+	if !lv.clients && (o.has("from") || o.has("to")) {
 		shapes++
 	}
 	switch {
-	case o == nil:
-		return []target.Phase{p}
 	case shapes > 1:
-		o.d.errorf(o.node, o.path, "give one of rate, from and to, step, spike or pause")
+		o.d.errorf(o.node, o.path, "give one of %s, step, spike or pause", lv.shapes())
 		return []target.Phase{p}
 	case o.has("pause"):
 		if pause, ok := o.bool("pause"); ok && !pause {
@@ -265,23 +329,30 @@ func (d *decoder) phaseShape(o *object, p target.Phase) []target.Phase {
 		}
 		return []target.Phase{p}
 	case o.has("step"):
-		return d.step(o.get("step"), o.field("step"), p)
+		return d.step(o.get("step"), o.field("step"), p, lv)
 	case o.has("spike"):
-		return d.spike(o.get("spike"), o.field("spike"), p)
+		return d.spike(o.get("spike"), o.field("spike"), p, lv)
 	}
-	p.StartRPS, p.EndRPS = d.phaseRate(o)
+	p.StartRPS, p.EndRPS = d.phaseLevel(o, lv)
 	return []target.Phase{p}
 }
 
-// step splits phase p into a staircase of equal constant steps.
-func (d *decoder) step(n ast.Node, path string, p target.Phase) []target.Phase {
+// shapes names the constant and ramp forms of a phase, for messages.
+func (lv level) shapes() string {
+	if lv.clients {
+		return "clients"
+	}
+	return "rate, from and to"
+}
+
+// step splits phase p into a staircase of equal constant steps; in the
+// closed model each stair's count is rounded to whole clients.
+func (d *decoder) step(n ast.Node, path string, p target.Phase, lv level) []target.Phase {
 	o := d.object(n, path, fieldsOf[docStep]()...)
 	o.require("from", "to", "steps")
-	from, okFrom := o.float("from")
-	to, okTo := o.float("to")
+	from, okFrom := o.level("from", lv)
+	to, okTo := o.level("to", lv)
 	steps, okSteps := o.int("steps")
-	okFrom = okFrom && d.checkRPS(o.get("from"), o.field("from"), from)
-	okTo = okTo && d.checkRPS(o.get("to"), o.field("to"), to)
 	if okSteps && (steps < 2 || steps > 1000) {
 		o.errorf("steps", "must be between 2 and 1000, got %d", steps)
 		okSteps = false
@@ -293,28 +364,30 @@ func (d *decoder) step(n ast.Node, path string, p target.Phase) []target.Phase {
 	out := make([]target.Phase, steps)
 	var used time.Duration
 	for i := range out {
-		rps := from + (to-from)*float64(i)/float64(steps-1)
+		x := from + (to-from)*float64(i)/float64(steps-1)
+		if lv.clients {
+			x = math.Round(x)
+		}
 		dur := p.Duration / time.Duration(steps)
 		if i == len(out)-1 {
 			dur = p.Duration - used
 		}
 		used += dur
-		out[i] = target.Phase{Duration: dur, StartRPS: rps, EndRPS: rps}
+		out[i] = target.Phase{Duration: dur, StartRPS: x, EndRPS: x}
 	}
 	return out
 }
 
 // spike splits phase p into base, peak for length in the middle, base.
-func (d *decoder) spike(n ast.Node, path string, p target.Phase) []target.Phase {
+func (d *decoder) spike(n ast.Node, path string, p target.Phase, lv level) []target.Phase {
 	o := d.object(n, path, fieldsOf[docSpike]()...)
 	o.require("base", "peak", "length")
-	base, okBase := o.float("base")
-	peak, okPeak := o.float("peak")
+	base, okBase := o.level("base", lv)
+	peak, okPeak := o.level("peak", lv)
 	length, okLen := o.duration("length")
-	okBase = okBase && d.checkRPS(o.get("base"), o.field("base"), base)
-	okPeak = okPeak && d.checkRPS(o.get("peak"), o.field("peak"), peak)
 	if okLen && (length <= 0 || length >= p.Duration) {
-		o.errorf("length", "must be more than 0 and shorter than the phase's %v, got %v", p.Duration, length)
+		o.errorf("length", "must be more than 0 and shorter than the phase's %v, got %v",
+			p.Duration, length)
 		okLen = false
 	}
 	if !okBase || !okPeak || !okLen {
@@ -328,28 +401,30 @@ func (d *decoder) spike(n ast.Node, path string, p target.Phase) []target.Phase 
 	}
 }
 
-// phaseRate reads a phase's `rate` (a number or {from, to}) or its own
-// `from` and `to`.
-func (d *decoder) phaseRate(o *object) (from, to float64) {
+// phaseLevel reads a phase's constant level or ramp: `rate` (a number or
+// {from, to}) or its own `from` and `to` in the open model, `clients` in
+// the closed model. A constant 0 is refused in favour of pause: true.
+func (d *decoder) phaseLevel(o *object, lv level) (from, to float64) {
+	var ok bool
 	switch {
-	case o == nil:
-		return 0, 0
 	case o.has("rate") && (o.has("from") || o.has("to")):
 		o.errorf("rate", "give either rate or from and to, not both")
-	case o.has("rate"):
-		from, to, _ = d.rate(o.get("rate"), o.field("rate"))
-	case o.has("from") || o.has("to"):
+	case o.has(lv.field):
+		from, to, ok = d.ramp(o.get(lv.field), o.field(lv.field), lv)
+	case !lv.clients && (o.has("from") || o.has("to")):
 		o.require("from", "to")
-		from, _ = o.float("from")
-		to, _ = o.float("to")
-		if o.has("from") {
-			d.checkRPS(o.get("from"), o.field("from"), from)
-		}
-		if o.has("to") {
-			d.checkRPS(o.get("to"), o.field("to"), to)
-		}
+		var okFrom, okTo bool
+		from, okFrom = o.level("from", rateLevel)
+		to, okTo = o.level("to", rateLevel)
+		ok = okFrom && okTo
+	case lv.clients && (o.has("rate") || o.has("from") || o.has("to")),
+		!lv.clients && o.has("clients"):
+		// Reported by phaseShape.
 	default:
-		o.d.errorf(o.node, o.field("rate"), "required: give rate, from and to, step, spike or pause")
+		o.d.errorf(o.node, o.field(lv.field), "required: give %s, step, spike or pause", lv.shapes())
+	}
+	if ok && from == 0 && to == 0 {
+		o.d.errorf(o.node, o.path, "a phase at 0 %s sends nothing: write pause: true", lv.unit)
 	}
 	return from, to
 }

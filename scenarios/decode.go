@@ -3,11 +3,14 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // decoder walks a parsed YAML document and collects every problem it meets
@@ -250,49 +253,111 @@ func (d *decoder) str(n ast.Node, field string) (string, bool) {
 	}
 }
 
+// Numbers are read the same way in every numeric field:
+//   - decimal integers and fractions, with _ allowed between digits
+//     (1_000), and 0x / 0o prefixes for hex and octal;
+//   - an exponent (1e3, 2.5E-1), which YAML 1.2 reads as a number though
+//     go-yaml leaves it a string when it has no dot;
+//   - in an integer field, any of these whose value is whole (1e3, 10.0);
+//   - never a leading 0 (010), which YAML 1.1 reads as octal 8: a trap.
+//
+// A quoted number is a string, as YAML says.
+
+// exponentNumber is a plain scalar with an exponent, such as 1e3.
+var exponentNumber = regexp.MustCompile(`^[-+]?([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$`)
+
+// isNumber reports whether n is a scalar read as a number.
+func isNumber(n ast.Node) bool {
+	switch v := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return true
+	case *ast.StringNode:
+		return v.Token.Type == token.StringType && exponentNumber.MatchString(v.Value)
+	}
+	return false
+}
+
+// number reads any numeric scalar as a float64, recording why not.
+func (d *decoder) number(v ast.Node, field string) (float64, bool) {
+	switch v := v.(type) {
+	case *ast.IntegerNode:
+		if t := strings.TrimLeft(v.Token.Value, "+-"); v.Token.Type == token.OctetIntegerType &&
+			!strings.HasPrefix(t, "0o") && !strings.HasPrefix(t, "0O") {
+			d.errorf(v, field, "write %s without its leading 0: YAML reads it as the octal number %v",
+				v.Token.Value, v.Value)
+			return 0, false
+		}
+		switch i := v.Value.(type) {
+		case int64:
+			return float64(i), true
+		case uint64:
+			return float64(i), true
+		}
+	case *ast.FloatNode:
+		if !math.IsInf(v.Value, 0) && !math.IsNaN(v.Value) {
+			return v.Value, true
+		}
+	case *ast.StringNode:
+		if isNumber(v) {
+			f, err := strconv.ParseFloat(strings.ReplaceAll(v.Value, "_", ""), 64)
+			if err == nil {
+				return f, true
+			}
+		}
+	case *ast.InfinityNode, *ast.NanNode:
+	default:
+		d.errorf(v, field, "want a number, got %s", describe(v))
+		return 0, false
+	}
+	d.errorf(v, field, "want a finite number, got %s", v.GetToken().Value)
+	return 0, false
+}
+
 func (d *decoder) int(n ast.Node, field string) (int64, bool) {
 	v := d.resolve(n, field)
 	if v == nil {
 		return 0, false
 	}
-	in, ok := v.(*ast.IntegerNode)
-	if !ok {
+	if !isNumber(v) {
 		d.errorf(v, field, "want an integer, got %s", describe(v))
 		return 0, false
 	}
-	switch i := in.Value.(type) {
-	case int64:
-		return i, true
-	case uint64:
-		if i <= math.MaxInt64 {
-			return int64(i), true
+	if in, ok := v.(*ast.IntegerNode); ok {
+		if _, ok := d.number(v, field); !ok {
+			return 0, false
 		}
+		switch i := in.Value.(type) {
+		case int64:
+			return i, true
+		case uint64:
+			if i <= math.MaxInt64 {
+				return int64(i), true
+			}
+		}
+		d.errorf(v, field, "integer %s is out of range", in.Token.Value)
+		return 0, false
 	}
-	d.errorf(v, field, "integer %s is out of range", in.Token.Value)
-	return 0, false
+
+	f, ok := d.number(v, field)
+	switch {
+	case !ok:
+		return 0, false
+	case f != math.Trunc(f):
+		d.errorf(v, field, "want a whole number, got %s", v.GetToken().Value)
+		return 0, false
+	case math.Abs(f) >= 1<<63:
+		d.errorf(v, field, "integer %s is out of range", v.GetToken().Value)
+		return 0, false
+	}
+	return int64(f), true
 }
 
 func (d *decoder) float(n ast.Node, field string) (float64, bool) {
 	v := d.resolve(n, field)
-	switch v := v.(type) {
-	case nil:
-		return 0, false
-	case *ast.IntegerNode:
-		i, ok := d.int(v, field)
-		return float64(i), ok
-	case *ast.FloatNode:
-		if math.IsInf(v.Value, 0) || math.IsNaN(v.Value) {
-			d.errorf(v, field, "want a finite number, got %s", v.Token.Value)
-			return 0, false
-		}
-		return v.Value, true
-	case *ast.InfinityNode, *ast.NanNode:
-		d.errorf(v, field, "want a finite number, got %s", v.GetToken().Value)
-		return 0, false
-	default:
-		d.errorf(v, field, "want a number, got %s", describe(v))
+	if v == nil {
 		return 0, false
 	}
+	return d.number(v, field)
 }
 
 // duration reads a Go duration string such as "20s" or "1m30s".

@@ -29,7 +29,7 @@ func (e *Error) Error() string {
 
 // maxErrors bounds how many problems one Parse reports; past it the rest
 // are summed up in one line, since they are usually echoes of the first.
-const maxErrors = 20
+const maxErrors = 50
 
 // joinErrors returns nil for no problems, the *Error itself for one, and
 // errors.Join of them all otherwise.
@@ -46,7 +46,8 @@ func joinErrors(errs []*Error) error {
 		joined = append(joined, e)
 	}
 	if len(errs) > maxErrors {
-		joined = append(joined, fmt.Errorf("%d more problems not shown", len(errs)-maxErrors))
+		joined = append(joined, fmt.Errorf("%s: %d more problems not shown; fix these first",
+			errs[0].File, len(errs)-maxErrors))
 	}
 	return errors.Join(joined...)
 }

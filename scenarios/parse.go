@@ -1,9 +1,9 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,7 +16,11 @@ import (
 // Parse reads and validates one scenario from data; file names it in
 // errors and in Scenario.File. Every problem found is reported as an
 // *Error; several come back joined.
+//
+// A UTF-8 byte order mark at the start, which some Windows editors write,
+// is skipped.
 func Parse(file string, data []byte) (*Scenario, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, syntaxError(file, err)
@@ -49,6 +53,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	s.File = file
 	return s, nil
 }
+
+// utf8BOM is the byte order mark some editors put at the start of a file.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // syntaxError turns go-yaml's parse error into an *Error at its token.
 func syntaxError(file string, err error) error {
@@ -177,27 +184,51 @@ func (d *decoder) items(n ast.Node, path string) ItemSeed {
 	var seed ItemSeed
 
 	if count, ok := o.int("count"); ok {
-		if count <= 0 || count > math.MaxInt32 {
-			o.errorf("count", "must be more than 0, got %d", count)
+		if count <= 0 || count > MaxItems {
+			o.errorf("count", "must be between 1 and %d: every item is written to a local "+
+				"table before each profile runs, got %d", MaxItems, count)
 		} else {
 			seed.Count = int(count)
 		}
 	}
+	patternOK := false
 	if pattern, ok := o.str("key_pattern"); ok {
 		seed.KeyPattern = pattern
 		if err := checkKeyPattern(pattern); err != nil {
 			o.errorf("key_pattern", "%v", err)
+		} else {
+			patternOK = true
 		}
 	}
 	if size, ok := o.int("size_bytes"); ok {
 		if size <= 0 || size > MaxItemBytes {
-			o.errorf("size_bytes", "must be between 1 and %d (DynamoDB's item size limit), got %d",
-				MaxItemBytes, size)
+			o.errorf("size_bytes", "must be between 1 and %d (DynamoDB's 400 KB item size "+
+				"limit), got %d", MaxItemBytes, size)
 		} else {
 			seed.SizeBytes = int(size)
 		}
 	}
+
+	if patternOK && seed.Count > 0 {
+		if longest := keyBytes(seed.KeyPattern, seed.Count); longest > MaxPartitionKeyBytes {
+			o.errorf("key_pattern", "%q makes keys of up to %d bytes (%.20q...), longer than "+
+				"DynamoDB's %d-byte limit on a partition key", seed.KeyPattern, longest,
+				fmt.Sprintf(seed.KeyPattern, seed.Count-1), MaxPartitionKeyBytes)
+		}
+	}
+	if seed.Count > 0 && seed.SizeBytes > 0 && int64(seed.Count)*int64(seed.SizeBytes) > MaxSeedBytes {
+		o.d.errorf(o.node, o.path, "%d items of %d bytes make %.1f GiB of seed data, more than "+
+			"the %d GiB a local run seeds; use fewer or smaller items", seed.Count, seed.SizeBytes,
+			float64(seed.Count)*float64(seed.SizeBytes)/(1<<30), MaxSeedBytes>>30)
+	}
 	return seed
+}
+
+// keyBytes returns the length of the longest key pattern makes for items
+// 0 .. count-1: the first or the last, since an integer verb's output only
+// grows with the number.
+func keyBytes(pattern string, count int) int {
+	return max(len(fmt.Sprintf(pattern, 0)), len(fmt.Sprintf(pattern, count-1)))
 }
 
 // checkKeyPattern accepts a fmt pattern with exactly one integer verb

@@ -67,10 +67,17 @@ var DefaultProfiles = []string{"unprotected", "protected"}
 
 // Limits a scenario is checked against.
 const (
-	MaxBurstStartSeconds = 300            // DynamoDB keeps at most 5 minutes of unused capacity
-	MaxItemBytes         = 400 * 1024     // DynamoDB's item size limit
-	MaxDuration          = 24 * time.Hour // a run longer than a day is a mistake
-	MaxRPS               = 1_000_000      // per class, well past what one host can send
+	MaxBurstStartSeconds = 300        // DynamoDB keeps at most 5 minutes of unused capacity
+	MaxItemBytes         = 400 * 1024 // DynamoDB's item size limit
+	MaxPartitionKeyBytes = 2048       // DynamoDB's limit on a partition key value
+	// MaxItems and MaxSeedBytes bound the seed data: every item is written
+	// to a fresh local table before each profile, through BatchWriteItem
+	// in 25s, and the local table keeps them all in memory. A million
+	// items take minutes to write; past that a run is mostly seeding.
+	MaxItems     = 1_000_000
+	MaxSeedBytes = 1 << 30
+	MaxDuration  = 24 * time.Hour // a run longer than a day is a mistake
+	MaxRPS       = 1_000_000      // per class, well past what one host can send
 )
 
 // Scenario is one parsed and validated scenario file.
@@ -139,20 +146,25 @@ type Class struct {
 	Source   string // IPv4 loopback address to send from; "" lets the OS choose
 	Rate     Rate
 	Arrival  string // ArrivalUniform (default) or ArrivalPoisson
-	// Clients is the closed model's concurrency (0 means 1) and, in the
-	// open model, the number of virtual clients identities are assigned to.
-	Clients     int
-	ThinkTime   time.Duration
-	Requests    []Request // weighted mix, at least one
-	Headers     map[string]string
-	Keys        Keys
-	Identities  Identities
-	Client      Client
-	Workers     int           // maximum requests in flight; 0: the load generator's default
-	Timeout     time.Duration // per request; 0: the load generator's default
-	Late        string        // LateWait (default) or LateDrop
-	MaxLateness time.Duration // 0: the load generator's default
-	Thresholds  *Thresholds   // nil: none
+	// Clients is the closed model's concurrency (0 means 1, or with
+	// ClientPhases the most they have active) and, in the open model, the
+	// number of virtual clients identities are assigned to.
+	Clients int
+	// ClientPhases are the closed model's phases: how many clients are
+	// active over time, back to back from the start; see
+	// target.Class.ClientPhases. Empty for the open model.
+	ClientPhases []target.ClientPhase
+	ThinkTime    time.Duration
+	Requests     []Request // weighted mix, at least one
+	Headers      map[string]string
+	Keys         Keys
+	Identities   Identities
+	Client       Client
+	Workers      int           // maximum requests in flight; 0: the load generator's default
+	Timeout      time.Duration // per request; 0: the load generator's default
+	Late         string        // LateWait (default) or LateDrop
+	MaxLateness  time.Duration // 0: the load generator's default
+	Thresholds   *Thresholds   // nil: none
 }
 
 // Identities are who a class's requests claim to be; see
@@ -241,7 +253,7 @@ type Keys struct {
 }
 
 // SetDuration changes how long the run lasts, scaling every class's phases
-// by the same factor so each rate schedule keeps its shape: a ramp over the
+// by the same factor so each rate or client schedule keeps its shape: a ramp over the
 // whole run still spans the whole run, and a burst at the midpoint stays at
 // the midpoint. The duration must be in (0, MaxDuration], and no phase may
 // shrink below a millisecond; on error the scenario is unchanged.
@@ -256,36 +268,60 @@ func (s *Scenario) SetDuration(d time.Duration) error {
 	}
 
 	factor := float64(d) / float64(s.Duration)
-	scaled := make([][]target.Phase, len(s.Classes))
+	rates := make([][]time.Duration, len(s.Classes))
+	clients := make([][]time.Duration, len(s.Classes))
 	for i, c := range s.Classes {
-		phases, err := scalePhases(c.Rate.Phases, factor, d)
-		if err != nil {
+		r, cl := phaseDurations(c)
+		var err error
+		if rates[i], err = scaleDurations(r, factor, d); err != nil {
 			return fmt.Errorf("class %s: %w", c.Name, err)
 		}
-		scaled[i] = phases
+		if clients[i], err = scaleDurations(cl, factor, d); err != nil {
+			return fmt.Errorf("class %s: %w", c.Name, err)
+		}
 	}
 
 	s.Duration = d
 	for i := range s.Classes {
-		s.Classes[i].Rate.Phases = scaled[i]
+		c := &s.Classes[i]
+		c.Rate.Phases = slices.Clone(c.Rate.Phases)
+		for j := range c.Rate.Phases {
+			c.Rate.Phases[j].Duration = rates[i][j]
+		}
+		c.ClientPhases = slices.Clone(c.ClientPhases)
+		for j := range c.ClientPhases {
+			c.ClientPhases[j].Duration = clients[i][j]
+		}
 	}
 	return nil
 }
 
-// scalePhases returns a copy of phases each lasting factor times as long,
+// phaseDurations returns how long each of a class's rate phases and
+// client phases lasts.
+func phaseDurations(c Class) (rates, clients []time.Duration) {
+	for _, p := range c.Rate.Phases {
+		rates = append(rates, p.Duration)
+	}
+	for _, p := range c.ClientPhases {
+		clients = append(clients, p.Duration)
+	}
+	return rates, clients
+}
+
+// scaleDurations returns a copy of durs each factor times as long,
 // together no longer than limit.
-func scalePhases(phases []target.Phase, factor float64, limit time.Duration) ([]target.Phase, error) {
-	out := slices.Clone(phases)
+func scaleDurations(durs []time.Duration, factor float64, limit time.Duration) ([]time.Duration, error) {
+	out := slices.Clone(durs)
 	var total time.Duration
 	for j := range out {
-		out[j].Duration = time.Duration(math.Round(float64(out[j].Duration) * factor))
-		if out[j].Duration < time.Millisecond {
-			return nil, fmt.Errorf("phase %d would last %v; use a longer duration", j+1, out[j].Duration)
+		out[j] = time.Duration(math.Round(float64(out[j]) * factor))
+		if out[j] < time.Millisecond {
+			return nil, fmt.Errorf("phase %d would last %v; use a longer duration", j+1, out[j])
 		}
-		total += out[j].Duration
+		total += out[j]
 	}
 	if n := len(out); n > 0 && total > limit {
-		out[n-1].Duration -= total - limit // a few nanoseconds of rounding
+		out[n-1] -= total - limit // a few nanoseconds of rounding
 	}
 	return out, nil
 }

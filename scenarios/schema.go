@@ -36,8 +36,8 @@ type docTable struct {
 }
 
 type docItems struct {
-	Count      int    `yaml:"count" req:"1" min:"1" doc:"Number of items."`
-	KeyPattern string `yaml:"key_pattern" req:"1" doc:"fmt pattern with one integer verb, such as item-%06d."`
+	Count      int    `yaml:"count" req:"1" min:"1" max:"1000000" doc:"Number of items; at most a million, and 1 GiB of seed data in all."`
+	KeyPattern string `yaml:"key_pattern" req:"1" doc:"fmt pattern with one integer verb, such as item-%06d; keys at most 2048 bytes."`
 	SizeBytes  int    `yaml:"size_bytes" req:"1" min:"1" max:"409600" doc:"Approximate size of each item in bytes."`
 }
 
@@ -52,9 +52,9 @@ type docClass struct {
 	Executor    string        `yaml:"executor" enum:"arrival-rate,concurrency" doc:"arrival-rate (default, open model: requests start on schedule) or concurrency (closed model: clients wait for each answer)."`
 	Source      string        `yaml:"source" doc:"IPv4 loopback address (127.0.0.0/8) to send from."`
 	Rate        docRate       `yaml:"rate" doc:"Requests per second over the whole run: a number, or {from, to} for a linear ramp."`
-	Phases      []docPhase    `yaml:"phases" doc:"Rate phases played back to back; instead of rate."`
+	Phases      []docPhase    `yaml:"phases" doc:"Phases played back to back: of the rate (arrival-rate, instead of rate) or of the active clients (concurrency, instead of clients)."`
 	Arrival     string        `yaml:"arrival" enum:"uniform,poisson" doc:"uniform (default, evenly spaced) or poisson (random gaps from the seed, same mean rate)."`
-	Clients     int           `yaml:"clients" min:"0" doc:"concurrency: number of clients (default 1); arrival-rate: number of virtual clients identities are assigned to."`
+	Clients     int           `yaml:"clients" min:"0" doc:"concurrency: number of clients, all active for the whole run (default 1; or phases); arrival-rate: number of virtual clients identities are assigned to."`
 	ThinkTime   docDuration   `yaml:"think_time" doc:"concurrency: pause between an answer and the client's next request."`
 	Requests    []docRequest  `yaml:"requests" req:"1" doc:"Weighted request mix."`
 	Headers     docHeaders    `yaml:"headers" doc:"Headers sent on every request of the class (values are templates)."`
@@ -70,23 +70,24 @@ type docClass struct {
 
 type docPhase struct {
 	Duration docDuration `yaml:"duration" req:"1" doc:"How long the phase lasts."`
-	Rate     docRate     `yaml:"rate" doc:"Constant rate, or {from, to} for a ramp."`
-	From     float64     `yaml:"from" min:"0" doc:"Ramp start rate (with to)."`
-	To       float64     `yaml:"to" min:"0" doc:"Ramp end rate (with from)."`
+	Rate     docRate     `yaml:"rate" doc:"arrival-rate: constant rate, or {from, to} for a ramp."`
+	From     float64     `yaml:"from" min:"0" doc:"arrival-rate: ramp start rate (with to)."`
+	To       float64     `yaml:"to" min:"0" doc:"arrival-rate: ramp end rate (with from)."`
+	Clients  docClients  `yaml:"clients" doc:"concurrency: active clients, or {from, to} for a linear ramp."`
 	Step     docStep     `yaml:"step" doc:"A staircase of equal constant steps from from to to."`
-	Spike    docSpike    `yaml:"spike" doc:"base rate with a burst at peak for length in the middle of the phase."`
-	Pause    bool        `yaml:"pause" doc:"true: send nothing for the phase."`
+	Spike    docSpike    `yaml:"spike" doc:"base level with a burst at peak for length in the middle of the phase."`
+	Pause    bool        `yaml:"pause" doc:"true: send nothing for the phase (no active client in concurrency)."`
 }
 
 type docStep struct {
-	From  float64 `yaml:"from" req:"1" min:"0" doc:"Rate of the first step."`
-	To    float64 `yaml:"to" req:"1" min:"0" doc:"Rate of the last step."`
+	From  float64 `yaml:"from" req:"1" min:"0" doc:"Rate (or clients, in concurrency) of the first step."`
+	To    float64 `yaml:"to" req:"1" min:"0" doc:"Rate (or clients, in concurrency) of the last step."`
 	Steps int     `yaml:"steps" req:"1" min:"2" doc:"Number of steps."`
 }
 
 type docSpike struct {
-	Base   float64     `yaml:"base" req:"1" min:"0" doc:"Rate around the spike."`
-	Peak   float64     `yaml:"peak" req:"1" min:"0" doc:"Rate during the spike."`
+	Base   float64     `yaml:"base" req:"1" min:"0" doc:"Rate (or clients, in concurrency) around the spike."`
+	Peak   float64     `yaml:"peak" req:"1" min:"0" doc:"Rate (or clients, in concurrency) during the spike."`
 	Length docDuration `yaml:"length" req:"1" doc:"How long the spike lasts, centred in the phase."`
 }
 
@@ -162,6 +163,7 @@ type schemaer interface{ schema() map[string]any }
 type (
 	docDuration struct{}
 	docRate     struct{}
+	docClients  struct{}
 	docProfiles struct{}
 	docHeaders  struct{}
 	docPool     struct{}
@@ -176,6 +178,22 @@ func (docRate) schema() map[string]any {
 	return map[string]any{"oneOf": []any{
 		map[string]any{"type": "number", "minimum": 0, "maximum": MaxRPS},
 		objectSchema(reflect.TypeFor[docRamp]()),
+	}}
+}
+
+func (docClients) schema() map[string]any {
+	count := map[string]any{"type": "integer", "minimum": 0, "maximum": maxClients}
+	return map[string]any{"oneOf": []any{
+		count,
+		map[string]any{
+			"type": "object", "additionalProperties": false, "required": []string{"from", "to"},
+			"properties": map[string]any{
+				"from": map[string]any{"type": "integer", "minimum": 0, "maximum": maxClients,
+					"description": "Active clients at the start."},
+				"to": map[string]any{"type": "integer", "minimum": 0, "maximum": maxClients,
+					"description": "Active clients at the end."},
+			},
+		},
 	}}
 }
 

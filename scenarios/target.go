@@ -23,6 +23,7 @@ func (c Class) Target(table Table) (target.Class, error) {
 		Timeout:          c.Timeout,
 		MaxLateness:      c.MaxLateness,
 		Clients:          c.Clients,
+		ClientPhases:     c.ClientPhases,
 		ThinkTime:        c.ThinkTime,
 		DisableKeepAlive: !c.Client.KeepAlive,
 		MaxConns:         c.Client.MaxConnections,

@@ -62,11 +62,15 @@ type Config struct {
 
 	// Shard, when Count > 1, sends only slice Index of Count of the run,
 	// so Count generators together send it all, each request with the
-	// keys, identities and ids the whole run would give it. In the open
+	// keys and ids the whole run would give it. In the open
 	// model a shard sends the requests n with n mod Count == Index, or,
 	// with per-client identities, the requests of the virtual clients c
-	// with c mod Count == Index, so no two shards share an identity; in the
-	// closed model it runs the clients c with c mod Count == Index.
+	// with c mod Count == Index; in the closed model it runs the clients c
+	// with c mod Count == Index. Identity lists are split too: a shard uses
+	// only the entries j with j mod Count == Index, so no two shards claim
+	// the same address, key or user agent, and a non-empty list shorter
+	// than Count is an error. So a request's identity in a sharded run may
+	// differ from the one an unsharded run gives it.
 	Shard Shard
 }
 
@@ -75,6 +79,12 @@ type Shard struct{ Index, Count int }
 
 func (s Shard) count() int {
 	return max(s.Count, 1)
+}
+
+// poolShare returns how many of the entries 0..n-1 of a list are this
+// shard's: those whose index mod Count is Index.
+func (s Shard) poolShare(n int) int {
+	return (n - s.Index + s.count() - 1) / s.count()
 }
 
 // mine reports whether request (or closed-model client) n is this shard's.
@@ -125,15 +135,25 @@ type Class struct {
 
 	// Executor chooses the open model (ArrivalRate, the zero value:
 	// requests start on the schedule of Phases) or the closed model
-	// (Concurrency: Clients clients each send, wait for the answer, think
-	// for ThinkTime and send again, for the whole run; Phases are then
-	// ignored).
+	// (Concurrency: clients each send, wait for the answer, think for
+	// ThinkTime and send again; Phases are then ignored).
 	Executor Executor
 
 	// Clients is the number of virtual clients: the closed model's
 	// concurrency, and for either executor the size of the identity pool
-	// when Identities.PerClient is set. 0 means 1 for the closed model.
+	// when Identities.PerClient is set. 0 means 1 for the closed model, or
+	// with ClientPhases the most they have active.
 	Clients int
+
+	// ClientPhases, for the closed model only, are played back to back
+	// from the start of the run and say how many of the clients are
+	// active: clients 0 .. n-1 when n are (see [ClientPhase]). A client
+	// beyond the count finishes the request it has in flight, then waits
+	// until it is active again, keeping its connections and its number.
+	// After the last phase no client is active. Empty: all Clients are
+	// active for the whole run. Clients, when set, must be at least the
+	// most any phase has active.
+	ClientPhases []ClientPhase
 
 	// ThinkTime is how long a closed-model client waits between an answer
 	// and its next request.
@@ -280,6 +300,12 @@ func (cfg *Config) validate() (*url.URL, error) {
 		if err := c.validate(); err != nil {
 			return nil, fmt.Errorf("target: class %s: %w", label, err)
 		}
+		if c.Identities != nil {
+			if err := c.Identities.checkShard(cfg.Shard); err != nil {
+				return nil, fmt.Errorf("target: class %s: shard %d/%d: identities: %w",
+					label, cfg.Shard.Index+1, cfg.Shard.Count, err)
+			}
+		}
 	}
 	return base, nil
 }
@@ -292,6 +318,9 @@ func (c *Class) validate() error {
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("phase %d: %w", i+1, err)
 		}
+	}
+	if err := c.validateClientPhases(); err != nil {
+		return err
 	}
 	if len(c.Mix) == 0 {
 		return errors.New("no requests in the mix")
@@ -325,6 +354,25 @@ func (c *Class) validate() error {
 		if err := c.Identities.validate(); err != nil {
 			return fmt.Errorf("identities: %w", err)
 		}
+	}
+	return nil
+}
+
+func (c *Class) validateClientPhases() error {
+	if len(c.ClientPhases) == 0 {
+		return nil
+	}
+	if c.Executor != Concurrency {
+		return errors.New("client phases are for the concurrency executor only")
+	}
+	for i, p := range c.ClientPhases {
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("client phase %d: %w", i+1, err)
+		}
+	}
+	if peak := newClientSchedule(c.ClientPhases).peak(); c.Clients > 0 && c.Clients < peak {
+		return fmt.Errorf("client phases have %d clients active, more than the %d clients",
+			peak, c.Clients)
 	}
 	return nil
 }

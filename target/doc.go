@@ -12,7 +12,8 @@
 //
 // A class plays either the open model above (Executor ArrivalRate, with
 // uniform or Poisson arrivals) or the closed model (Concurrency: Clients
-// clients with think time). Identities, retries, HTTP/2 and sharding are
+// clients with think time, or ClientPhases ramping how many are active).
+// Identities, retries, HTTP/2 and sharding are
 // per class or per run; see [Class] and [Config].
 //
 // Plain-text HTTP/1.1 classes whose workers may each hold a connection go

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -471,5 +472,84 @@ func TestShardsSplitPerClientIdentities(t *testing.T) {
 	}
 	if sent != 30 {
 		t.Errorf("shards sent %d, want the 30 due", sent)
+	}
+}
+
+// Sharded, every identity list is split between the shards: with 3 keys
+// and 2 shards, shard 1 draws keys 0 and 2 and shard 2 key 1, for
+// per-request and per-client pools alike; unsharded, nothing changes.
+func TestPickSplitsPoolsAcrossShards(t *testing.T) {
+	keys := []string{"k0", "k1", "k2"}
+	for _, perClient := range []bool{false, true} {
+		id := &Identities{APIKeys: keys, PerClient: perClient}
+		for _, tt := range []struct {
+			shard Shard
+			want  map[int]bool
+		}{
+			{Shard{}, map[int]bool{0: true, 1: true, 2: true}},
+			{Shard{Index: 0, Count: 2}, map[int]bool{0: true, 2: true}},
+			{Shard{Index: 1, Count: 2}, map[int]bool{1: true}},
+			{Shard{Index: 2, Count: 3}, map[int]bool{2: true}},
+		} {
+			r := rand.New(rand.NewPCG(1, 2))
+			got := map[int]bool{}
+			for c := int64(tt.shard.Index); c < 60; c += int64(tt.shard.count()) {
+				got[id.pick(r, c, tt.shard).apiKey] = true
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("per-client %v, shard %+v: keys %v, want %v", perClient, tt.shard, got, tt.want)
+			}
+		}
+	}
+
+	// Unsharded picks are what they always were: entry c mod len per
+	// client, a uniform draw over the list per request.
+	r1, r2 := rand.New(rand.NewPCG(3, 4)), rand.New(rand.NewPCG(3, 4))
+	for c := range int64(20) {
+		if got := (&Identities{APIKeys: keys, PerClient: true}).pick(r1, c, Shard{}).apiKey; got != int(c%3) {
+			t.Errorf("client %d: key %d, want %d", c, got, c%3)
+		}
+		if got, want := (&Identities{APIKeys: keys}).pick(r1, c, Shard{}).apiKey, r2.IntN(3); got != want {
+			t.Errorf("request %d: key %d, want the draw %d", c, got, want)
+		}
+	}
+}
+
+func TestShardRefusesPoolSmallerThanShards(t *testing.T) {
+	_, err := Run(context.Background(), Config{
+		BaseURL: "http://127.0.0.1:1", Duration: time.Second, Shard: Shard{Index: 0, Count: 3},
+		Classes: []Class{{Name: "bots", Phases: constant(time.Second, 1), Mix: []Request{get("/", 1)},
+			Identities: &Identities{APIKeys: []string{"a", "b"}, UserAgents: []string{"x", "y", "z"}}}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "api_keys has 2 entries, fewer than the 3 shards") ||
+		!strings.Contains(err.Error(), "class bots") {
+		t.Errorf("Run: %v; want an error naming api_keys and the class", err)
+	}
+}
+
+// Run end to end: two shards over three per-request keys share none.
+func TestShardsSplitPerRequestIdentities(t *testing.T) {
+	t.Parallel()
+	srv := newHeaderServer(t, false)
+	owner := map[string]int{}
+	for i := range 2 {
+		srv.mu.Lock()
+		srv.seen = map[string]map[string]int{}
+		srv.mu.Unlock()
+		mustRun(t, context.Background(), Config{
+			BaseURL: srv.URL, Duration: 300 * time.Millisecond, Seed: 7, Shard: Shard{Index: i, Count: 2},
+			Classes: []Class{{Name: "s", Phases: constant(time.Second, 100), Mix: []Request{get("/", 1)},
+				Identities: &Identities{APIKeys: []string{"a", "b", "c"}}}},
+		})
+		keys, _ := srv.counts("key")
+		for k := range keys {
+			if o, dup := owner[k]; dup {
+				t.Errorf("API key %s used by shards %d and %d", k, o, i)
+			}
+			owner[k] = i
+		}
+	}
+	if want := map[string]int{"a": 0, "b": 1, "c": 0}; !reflect.DeepEqual(owner, want) {
+		t.Errorf("keys by shard %v, want %v", owner, want)
 	}
 }

@@ -22,7 +22,9 @@ const ForwardedForHeader = "X-Forwarded-For"
 // random. With PerClient true a request belongs to a virtual client c (the
 // closed model's client, or one of Class.Clients drawn at random in the
 // open model) and uses entry c mod len of every list, so a client keeps one
-// address, one key and one user agent for the whole run.
+// address, one key and one user agent for the whole run. A sharded run
+// splits every list between the shards instead of sharing it (see
+// [Config.Shard]).
 type Identities struct {
 	// Sources are local loopback addresses connections are bound to, so a
 	// local server sees distinct client IPs. See [LoopbackPool].
@@ -68,17 +70,25 @@ func (id *Identities) apiKeyHeader() string {
 }
 
 // pick returns the identity of a request of virtual client, drawing from r
-// when the pool is per request.
-func (id *Identities) pick(r *rand.Rand, client int64) identity {
+// when the pool is per request. In a sharded run shard i of N uses only
+// the entries i, i+N, i+2N, ... of every list, so no two shards claim the
+// same identity; client c (always one of the shard's: c mod N is i) takes
+// the shard's entry c/N, modulo how many it has. Unsharded, that is entry
+// c mod len, and a per-request draw is uniform over the whole list.
+func (id *Identities) pick(r *rand.Rand, client int64, shard Shard) identity {
+	count := int64(shard.count())
 	one := func(n int) int {
-		switch {
-		case n == 0:
+		if n == 0 {
 			return -1
-		case id.PerClient:
-			return int(client % int64(n))
-		default:
-			return r.IntN(n)
 		}
+		mine := shard.poolShare(n)
+		var k int
+		if id.PerClient {
+			k = int(client / count % int64(mine))
+		} else {
+			k = r.IntN(mine)
+		}
+		return shard.Index + k*int(count)
 	}
 	return identity{
 		client: client,
@@ -87,6 +97,28 @@ func (id *Identities) pick(r *rand.Rand, client int64) identity {
 		apiKey: one(len(id.APIKeys)),
 		agent:  one(len(id.UserAgents)),
 	}
+}
+
+// checkShard reports a list of the pool too short for every shard to have
+// an entry of its own.
+func (id *Identities) checkShard(shard Shard) error {
+	n := shard.count()
+	if n == 1 {
+		return nil
+	}
+	for _, l := range []struct {
+		field string
+		len   int
+	}{
+		{"sources", len(id.Sources)}, {"forwarded_for", len(id.ForwardedFor)},
+		{"api_keys", len(id.APIKeys)}, {"user_agents", len(id.UserAgents)},
+	} {
+		if l.len > 0 && l.len < n {
+			return fmt.Errorf("%s has %d entries, fewer than the %d shards: each shard needs "+
+				"its own, so give at least %d or run fewer shards", l.field, l.len, n, n)
+		}
+	}
+	return nil
 }
 
 // LoopbackPool returns the first n host addresses of prefix, which must lie

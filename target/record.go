@@ -79,8 +79,9 @@ type ClassResult struct {
 	Seconds []Second
 
 	// Requests breaks the totals down by entry of the class's mix, in mix
-	// order; Phases by phase of its schedule, in order (empty for the
-	// closed model); Families by status family, in the order of
+	// order; Phases by phase of its schedule (Phases, or ClientPhases in
+	// the closed model), in order, empty for a closed model without
+	// phases; Families by status family, in the order of
 	// [StatusFamilies], families nothing fell into left out.
 	Requests []Breakdown
 	Phases   []Breakdown
@@ -221,10 +222,12 @@ func newClassRecorder(c *Class, seconds int) *recorder {
 		}
 		r.requests = append(r.requests, newBreakdown(name))
 	}
-	if c.Executor == ArrivalRate {
-		for i := range c.Phases {
-			r.phases = append(r.phases, newBreakdown(strconv.Itoa(i+1)))
-		}
+	phases := len(c.Phases)
+	if c.Executor == Concurrency {
+		phases = len(c.ClientPhases)
+	}
+	for i := range phases {
+		r.phases = append(r.phases, newBreakdown(strconv.Itoa(i+1)))
 	}
 	return r
 }

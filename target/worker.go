@@ -60,7 +60,7 @@ func (cr *classRun) do(ctx context.Context, w *worker, j job, client int64) {
 	}
 	id := identity{client: client, source: -1, xff: -1, apiKey: -1, agent: -1}
 	if cr.class.Identities != nil {
-		id = cr.class.Identities.pick(w.rand, client)
+		id = cr.class.Identities.pick(w.rand, client, cr.shard)
 		if id.apiKey >= 0 {
 			tc.APIKey = cr.class.Identities.APIKeys[id.apiKey]
 		}
