@@ -271,6 +271,13 @@ func (r *Request) method() string {
 	return r.Method
 }
 
+// Validate reports what [Run] would refuse in cfg, so a caller can check a
+// configuration before it sets up anything to run it against.
+func (cfg *Config) Validate() error {
+	_, err := cfg.validate()
+	return err
+}
+
 // validate checks cfg and returns the parsed base URL.
 func (cfg *Config) validate() (*url.URL, error) {
 	base, err := checkBaseURL(cfg.BaseURL, cfg.AllowHosts)

@@ -195,12 +195,8 @@ func writeIntervalLog(dir string, res *target.Result) error {
 }
 
 // scenarioProfile resolves a profile name through the scenario's
-// ProfileSpecs: a spec with a base is that built-in under its own name.
-//
-// TODO: overrides are refused rather than applied: merging them into a
-// profile is the reference server's to provide (it knows the fields), and
-// it does not yet. Until then a scenario may rename a base but not change
-// it.
+// ProfileSpecs: a spec with a base is that built-in under its own name,
+// with the spec's overrides applied (overrideProfile).
 func scenarioProfile(sc *scenarios.Scenario, name string) (refserver.Profile, error) {
 	for _, spec := range sc.ProfileSpecs {
 		if spec.Name != name {

@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/abusesim/abusesim/scenarios"
+	"github.com/abusesim/abusesim/target"
 )
 
 // smallScenario is a two-second abuse run on a tiny table: the attacker
@@ -229,4 +231,39 @@ func skipOrFailInCI(t *testing.T, msg string) {
 		t.Fatal("CI=true but " + msg)
 	}
 	t.Skip(msg)
+}
+
+// A shard count the scenario's identity pool cannot be split over is
+// refused before any stack is started or any table seeded.
+func TestRunRefusesShardTooManyForPoolBeforeSeeding(t *testing.T) {
+	const yaml = `
+name: shards
+seed: 1
+duration: 1s
+table:
+  name: Sharded
+  billing_mode: PROVISIONED
+  rcu: 10
+  wcu: 5
+  items: {count: 10, key_pattern: "k-%d", size_bytes: 100}
+profiles: [unprotected]
+classes:
+  - name: keyed
+    rate: 5
+    requests: [{method: GET, path: "/items/{{key}}"}]
+    identities:
+      api_keys: {prefix: key-, count: 2}
+`
+	sc, err := scenarios.Parse("shards.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	out := t.TempDir()
+	_, err = Run(t.Context(), Options{Scenario: sc, OutDir: out, Shard: target.Shard{Index: 0, Count: 3}})
+	if err == nil || !strings.Contains(err.Error(), "fewer than the 3 shards") {
+		t.Fatalf("Run: got %v, want the identity pool refused for 3 shards", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("output folder holds %d entries after a refused run, want none", len(entries))
+	}
 }

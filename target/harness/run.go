@@ -76,6 +76,14 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	}
 	plan.progress, plan.shard, plan.raw = opts.Progress, opts.Shard, opts.Raw
 	plan.redis = opts.Redis
+	// What the generator would refuse (an identity pool too short for the
+	// shard count, say) is refused now, before any table is seeded. The
+	// address stands in for the reference server's, not yet started.
+	check := target.Config{BaseURL: "http://127.0.0.1/", Duration: plan.duration, Seed: plan.seed,
+		Classes: plan.classes, Shard: plan.shard}
+	if err := check.Validate(); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
 	if opts.OutDir != "" {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 			return nil, fmt.Errorf("harness: create output folder: %w", err)
