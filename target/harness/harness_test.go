@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"image/png"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,9 +260,14 @@ classes:
 		t.Fatalf("parse: %v", err)
 	}
 	out := t.TempDir()
-	_, err = Run(t.Context(), Options{Scenario: sc, OutDir: out, Shard: target.Shard{Index: 0, Count: 3}})
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	_, err = Run(t.Context(), Options{Scenario: sc, OutDir: out, Logger: log, Shard: target.Shard{Index: 0, Count: 3}})
 	if err == nil || !strings.Contains(err.Error(), "fewer than the 3 shards") {
 		t.Fatalf("Run: got %v, want the identity pool refused for 3 shards", err)
+	}
+	if strings.Contains(logged.String(), "profile starting") {
+		t.Errorf("a profile was started before the refusal:\n%s", logged.String())
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("output folder holds %d entries after a refused run, want none", len(entries))
