@@ -229,28 +229,29 @@ func TestCloudWatchRejectsBadQueries(t *testing.T) {
 	}
 }
 
-// TestBatchThrottleCountsEvents: a throttled batch of ten items is one
-// throttled request and ten throttle events.
+// TestBatchThrottleCountsEvents: at 1 WCU, a batch of ten puts processes
+// one and hands nine back (nine throttle events, no throttled request); a
+// second batch of ten is throttled whole: one throttled request and ten
+// throttle events.
 func TestBatchThrottleCountsEvents(t *testing.T) {
 	rig := newCloudWatchRig(t, 1, 1)
 	ctx := context.Background()
-	batch := func(prefix string) error {
+	batch := func(prefix string) (*dynamodb.BatchWriteItemOutput, error) {
 		var reqs []types.WriteRequest
 		for i := range 10 {
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
 				"id": &types.AttributeValueMemberS{Value: prefix + string(rune('a'+i))},
 			}}})
 		}
-		_, err := rig.ddb.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+		return rig.ddb.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 			RequestItems: map[string][]types.WriteRequest{"T": reqs},
 		})
-		return err
 	}
-	if err := batch("x"); err != nil {
-		t.Fatalf("first batch: %v", err)
+	if out, err := batch("x"); err != nil || len(out.UnprocessedItems["T"]) != 9 {
+		t.Fatalf("first batch: %v, %d unprocessed; want 9", err, len(out.UnprocessedItems["T"]))
 	}
 	var pte *types.ProvisionedThroughputExceededException
-	if err := batch("y"); !errors.As(err, &pte) {
+	if _, err := batch("y"); !errors.As(err, &pte) {
 		t.Fatalf("second batch at 1 WCU: %v, want ProvisionedThroughputExceededException", err)
 	}
 
@@ -259,10 +260,10 @@ func TestBatchThrottleCountsEvents(t *testing.T) {
 		dims   []cwtypes.Dimension
 		want   float64
 	}{
-		{"WriteThrottleEvents", nil, 10},
-		{"WriteProvisionedThroughputThrottleEvents", nil, 10},
+		{"WriteThrottleEvents", nil, 19},
+		{"WriteProvisionedThroughputThrottleEvents", nil, 19},
 		{"ThrottledRequests", []cwtypes.Dimension{{Name: aws.String("Operation"), Value: aws.String("BatchWriteItem")}}, 1},
-		{"ConsumedWriteCapacityUnits", nil, 10},
+		{"ConsumedWriteCapacityUnits", nil, 1},
 	} {
 		m := tableMetric(tc.metric, tc.dims...)
 		out, err := rig.cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
@@ -276,5 +277,42 @@ func TestBatchThrottleCountsEvents(t *testing.T) {
 		if len(out.Datapoints) != 1 || aws.ToFloat64(out.Datapoints[0].Sum) != tc.want {
 			t.Errorf("%s = %+v, want Sum %v", tc.metric, out.Datapoints, tc.want)
 		}
+	}
+}
+
+// TestCloudWatchRetention: through the real CloudWatch client, a write read
+// back per second within 3 hours is absent per second after them (no data
+// points, no error, as CloudWatch answers for expired high-resolution
+// data) and still exact per minute.
+func TestCloudWatchRetention(t *testing.T) {
+	rig := newCloudWatchRig(t, 10, 10)
+	ctx := context.Background()
+	putItem(t, rig.ddb, "T", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "a"}})
+	get := func(period int32) []cwtypes.Datapoint {
+		t.Helper()
+		m := tableMetric("ConsumedWriteCapacityUnits")
+		out, err := rig.cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+			Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions,
+			StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(time.Minute)), Period: aws.Int32(period),
+			Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+		})
+		if err != nil {
+			t.Fatalf("GetMetricStatistics period %d: %v", period, err)
+		}
+		return out.Datapoints
+	}
+	if got := get(1); len(got) != 1 || aws.ToFloat64(got[0].Sum) != 1 {
+		t.Fatalf("per second while fresh = %+v, want Sum 1", got)
+	}
+	rig.clock.Advance(SecondRetention + time.Second)
+	if got := get(1); len(got) != 0 {
+		t.Errorf("per second after 3 hours = %+v, want none", got)
+	}
+	if got := get(60); len(got) != 1 || aws.ToFloat64(got[0].Sum) != 1 {
+		t.Errorf("per minute after 3 hours = %+v, want Sum 1", got)
+	}
+	rig.clock.Advance(MinuteRetention)
+	if got := get(60); len(got) != 0 {
+		t.Errorf("per minute after 15 days = %+v, want none", got)
 	}
 }

@@ -9,16 +9,18 @@
 //     index entries they change;
 //   - the limits: a [Bucket] holds a table's provisioned read or write
 //     throughput with a 300-second burst pool; partitions cap a hot key at
-//     [PartitionReadUnits] and [PartitionWriteUnits]; on-demand tables
-//     serve twice their previous peak, within OnDemandThroughput and the
-//     [TableQuotaUnits] quota; every limit takes explicit instants, so it
+//     [PartitionReadUnits] or [PartitionWriteUnits] or a linear combination
+//     of the two; on-demand tables serve twice their previous peak, within
+//     OnDemandThroughput and the [TableQuotaUnits] quota; batches are
+//     admitted entry by entry; every limit takes explicit instants, so it
 //     is tested with fixed times;
 //   - the endpoint: an [Endpoint] is an http.Handler speaking DynamoDB JSON
 //     1.0 that meters every call, throttles it with DynamoDB's own errors
 //     (ProvisionedThroughputExceededException or ThrottlingException with
 //     their throttling reasons), forwards it to a backend engine (embedded
 //     minidyn by default, or a [RemoteBackend] such as dynalite) and
-//     records per-second AWS/DynamoDB metrics;
+//     records per-second AWS/DynamoDB metrics, kept as CloudWatch keeps
+//     them ([SecondRetention], then per minute for [MinuteRetention]);
 //   - the metrics: the same endpoint answers CloudWatch's GetMetricData,
 //     GetMetricStatistics and ListMetrics in CloudWatch's own protocol
 //     (Smithy RPC v2 CBOR), and a [Monitor] collects a table's series

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -58,7 +59,8 @@ type EndpointConfig struct {
 //
 //   - throttles it when a table, global index or partition it touches has
 //     less than one unit available, with DynamoDB's error and throttling
-//     reason (see docs/capacity-model.md);
+//     reason (see docs/capacity-model.md); a batch call goes on with the
+//     entries that find capacity and hands the others back unprocessed;
 //   - forwards it to the backend;
 //   - computes the capacity it consumed by AWS's rules, using unmetered
 //     internal reads of the backend for sizes the response does not show
@@ -111,7 +113,6 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 		partitions: cfg.Partitions,
 		now:        cfg.Now,
 		logger:     cfg.Logger,
-		rec:        newRecorder(),
 		tables:     make(map[string]*tableState),
 	}
 	if cfg.Backend == nil || cfg.ExclusiveBackend {
@@ -129,12 +130,13 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
+	e.rec = newRecorder(e.now)
 	return e
 }
 
 // Samples returns the per-second records of table for the seconds that start
-// in [start, end), in time order; seconds without activity are absent. It
-// implements Source.
+// in [start, end), in time order; seconds without activity, and seconds
+// older than SecondRetention, are absent. It implements Source.
 func (e *Endpoint) Samples(ctx context.Context, table string, start, end time.Time) ([]Sample, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -310,21 +312,26 @@ func (e *Endpoint) serveData(
 		return
 	}
 	started := e.now()
-	refused := e.admit(op, p, states, started)
 	var held map[string]json.RawMessage
-	if len(refused) > 0 {
-		// A batch call goes on without the tables that are out of capacity
-		// and hands their part back unprocessed; anything else, or a batch
-		// none of whose tables can be served, is throttled.
-		var partial *plan
-		if p.list && batchUnprocessedField[op] != "" && len(refused) < len(p.tables) {
-			partial, body, held = withoutTables(op, body, refused)
-		}
-		if partial == nil {
-			writeThrottle(w, refused[0])
+	if batchUnprocessedField[op] != "" {
+		// A batch goes on with the entries that find capacity and hands
+		// the others back unprocessed; one none of whose entries can run
+		// is throttled.
+		a, err := e.admitBatch(op, p, body, states, started)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "SerializationException", serializationMessage(op, err))
 			return
 		}
-		p = partial
+		if a.refused != nil {
+			writeThrottle(w, a.refused)
+			return
+		}
+		if a.plan != nil {
+			p, body, held = a.plan, a.body, a.held
+		}
+	} else if th := e.admit(op, p, states, started); th != nil {
+		writeThrottle(w, th)
+		return
 	}
 
 	x := &executor{e: e, op: op, body: body, states: states}
@@ -347,7 +354,10 @@ func (e *Endpoint) serveData(
 	}
 	out := resp.body
 	if resp.status == http.StatusOK {
-		out = withUnprocessed(out, batchUnprocessedField[op], held)
+		if out, err = withUnprocessed(out, op, held); err != nil {
+			e.backendFailed(w, op, fmt.Errorf("adding the entries held back to the response: %w", err))
+			return
+		}
 		out = withConsumedCapacity(out, p, used)
 		for _, name := range p.tables {
 			e.rec.latency(name, op, now, now.Sub(started))
@@ -356,14 +366,13 @@ func (e *Endpoint) serveData(
 	e.reply(w, op, resp, out)
 }
 
-// admit returns why p may not run on each table that is out of capacity,
-// in table order, recording the throttle events; none means p may run. A
-// read of a global index is held to the index's limits; a write to the
-// table's and to those of every global index (DynamoDB throttles a table
-// write whose index is out of write capacity), the refusal naming the index.
-// Only a batch call is checked past its first refused table.
-func (e *Endpoint) admit(op string, p *plan, states map[string]*tableState, now time.Time) []*throttle {
-	var refused []*throttle
+// admit returns why p, a call that is not a batch, may not run: the first
+// table (in table order) that is out of capacity, its throttle events
+// recorded; nil means p may run. A read of a global index is held to the
+// index's limits; a write to the table's and to those of every global
+// index (DynamoDB throttles a table write whose index is out of write
+// capacity), the refusal naming the index.
+func (e *Endpoint) admit(op string, p *plan, states map[string]*tableState, now time.Time) *throttle {
 	for _, name := range p.tables {
 		t := states[name]
 		if t == nil {
@@ -375,28 +384,17 @@ func (e *Endpoint) admit(op string, p *plan, states map[string]*tableState, now 
 		}
 		th.table = name
 		e.rec.throttled(name, index, op, now, p.write, p.events(name), th.reason)
-		refused = append(refused, th)
-		if batchUnprocessedField[op] == "" {
-			break
-		}
+		return th
 	}
-	return refused
+	return nil
 }
 
 // refusal returns why p may not run on t at now, and the index refused
 // ("" for the table), or a nil throttle when it may.
 func (t *tableState) refusal(p *plan, now time.Time) (string, *throttle) {
-	refuse := func(ix *indexState, th *throttle) (string, *throttle) {
-		if ix == nil {
-			th.resource = t.arn
-			return "", th
-		}
-		th.reason = "Index" + strings.TrimPrefix(th.reason, "Table")
-		th.resource = ix.arn
-		return ix.name, th
-	}
+	refuse := t.named
 	if ix := t.index(p.index); ix != nil && ix.global && !p.write {
-		if th := ix.lim.admit(now, false, nil); th != nil {
+		if th := ix.lim.admit(now, false, ix.partitionsOf(p.keys[t.name])); th != nil {
 			return refuse(ix, th)
 		}
 		return "", nil
@@ -409,12 +407,25 @@ func (t *tableState) refusal(p *plan, now time.Time) (string, *throttle) {
 	}
 	for _, ix := range t.indexes {
 		if ix.global {
-			if th := ix.lim.admit(now, true, nil); th != nil {
+			if th := ix.lim.admit(now, true, ix.partitionsOf(p.keys[t.name])); th != nil {
 				return refuse(ix, th)
 			}
 		}
 	}
 	return "", nil
+}
+
+// named makes th a refusal of t's index ix (nil for t itself): it names
+// the resource and, for an index, says Index in the reason. It returns the
+// index's name ("" for the table) and th.
+func (t *tableState) named(ix *indexState, th *throttle) (string, *throttle) {
+	if ix == nil {
+		th.resource = t.arn
+		return "", th
+	}
+	th.reason = "Index" + strings.TrimPrefix(th.reason, "Table")
+	th.resource = ix.arn
+	return ix.name, th
 }
 
 // charge debits and records what one table consumed: local index units
@@ -447,8 +458,9 @@ func (e *Endpoint) charge(t *tableState, p *plan, u tableUsage, now time.Time) {
 			if !t.onDemand {
 				e.rec.provisioned(t.name, ix.name, now, ix.rcu, ix.wcu)
 			}
-			ix.lim.debit(now, false, used.readUnits, nil)
-			ix.lim.debit(now, true, used.writeUnits, nil)
+			ixParts := ix.partitionsOf(p.keys[u.table])
+			ix.lim.debit(now, false, used.readUnits, ixParts)
+			ix.lim.debit(now, true, used.writeUnits, ixParts)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package capacity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +262,115 @@ func TestLocalIndexWrites(t *testing.T) {
 	}
 	if len(samples) != 1 || samples[0].ConsumedWCU != 2 {
 		t.Errorf("table L samples = %+v, want 2 WCU (table and local index)", samples)
+	}
+}
+
+// TestHotIndexKeyThrottles: a global index has partitions of its own. On
+// an index provisioned far above one partition, writes of items sharing
+// one index key stop at that partition's 1,000 write units with
+// IndexWriteKeyRangeThroughputExceeded naming the index, while an item with
+// another index key still goes in; and queries of one index key stop at
+// its partition's 3,000 read units, far below the index's 20,000 RCU.
+func TestHotIndexKeyThrottles(t *testing.T) {
+	clock := newFakeClock(t0)
+	e := NewEndpoint(EndpointConfig{Now: clock.Now})
+	client := inProcessClient(e)
+	ctx := context.Background()
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String("G"),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("gk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		BillingMode: types.BillingModeProvisioned,
+		ProvisionedThroughput: &types.ProvisionedThroughput{
+			ReadCapacityUnits: aws.Int64(100), WriteCapacityUnits: aws.Int64(20000),
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("byGroup"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("gk"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			ProvisionedThroughput: &types.ProvisionedThroughput{
+				ReadCapacityUnits: aws.Int64(20000), WriteCapacityUnits: aws.Int64(20000),
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("CreateTable: %v", err)
+	}
+	body := &types.AttributeValueMemberB{Value: make([]byte, 10*1024-100)} // 10 WCU with its names
+	put := func(id, group string) error {
+		_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("G"),
+			Item: map[string]types.AttributeValue{
+				"id": &types.AttributeValueMemberS{Value: id}, "gk": &types.AttributeValueMemberS{Value: group},
+				"body": body,
+			}})
+		return err
+	}
+
+	clock.Advance(time.Second)
+	served := 0
+	for ; served <= PartitionWriteUnits/10; served++ {
+		if err = put(fmt.Sprint("w", served), "hot"); err != nil {
+			break
+		}
+	}
+	var pte *types.ProvisionedThroughputExceededException
+	if served != PartitionWriteUnits/10 || !errors.As(err, &pte) || len(pte.ThrottlingReasons) != 1 ||
+		aws.ToString(pte.ThrottlingReasons[0].Reason) != "IndexWriteKeyRangeThroughputExceeded" ||
+		!strings.HasSuffix(aws.ToString(pte.ThrottlingReasons[0].Resource), "table/G/index/byGroup") {
+		t.Fatalf("served %d writes of one index key, then %v; want %d then IndexWriteKeyRangeThroughputExceeded "+
+			"on byGroup", served, err, PartitionWriteUnits/10)
+	}
+	parts := partitionCount(false, 20000, 20000)
+	hotPart := partitionOf([]byte(`{"S":"hot"}`), parts)
+	cold := "cold"
+	for i := 0; partitionOf([]byte(fmt.Sprintf(`{"S":%q}`, cold)), parts) == hotPart; i++ {
+		cold = fmt.Sprint("cold", i)
+	}
+	if err := put("c", cold); err != nil {
+		t.Errorf("write with index key %s on another partition: %v", cold, err)
+	}
+	s := series{metric: "WriteKeyRangeThroughputThrottleEvents", table: "G", index: "byGroup"}
+	if got := metricSum(e, s); got != 1 {
+		t.Errorf("byGroup's WriteKeyRangeThroughputThrottleEvents = %v, want 1", got)
+	}
+
+	// One 100 KB item under its own index key: an eventually consistent
+	// query of it reads 25 steps of 4 KB, 12.5 read units. Its index
+	// partition has 2,980 of its 3,000 read units used already, so the
+	// second query takes it past the budget and the third is refused.
+	big := map[string]types.AttributeValue{
+		"id": &types.AttributeValueMemberS{Value: "r"}, "gk": &types.AttributeValueMemberS{Value: "read"},
+		"body": &types.AttributeValueMemberB{Value: make([]byte, 100*1024-len("idrgkreadbody"))},
+	}
+	putItem(t, client, "G", big)
+	clock.Advance(time.Second)
+	ix := e.table(ctx, "G").index("byGroup")
+	readParts := ix.partitionsOf([]item{{"gk": json.RawMessage(`{"S":"read"}`)}})
+	ix.lim.debit(clock.Now(), false, 2980, readParts)
+	query := func(group string) error {
+		values := map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: group}}
+		_, err := client.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("G"),
+			IndexName: aws.String("byGroup"), KeyConditionExpression: aws.String("gk = :g"),
+			ExpressionAttributeValues: values,
+		})
+		return err
+	}
+	for i := range 2 {
+		if err := query("read"); err != nil {
+			t.Fatalf("query %d: %v", i, err)
+		}
+	}
+	err = query("read")
+	if !errors.As(err, &pte) ||
+		aws.ToString(pte.ThrottlingReasons[0].Reason) != "IndexReadKeyRangeThroughputExceeded" {
+		t.Errorf("third query: %v, want IndexReadKeyRangeThroughputExceeded", err)
+	}
+	if ix.partitionsOf([]item{{"gk": json.RawMessage(`{"S":"` + cold + `"}`)}})[0] != readParts[0] {
+		if err := query(cold); err != nil {
+			t.Errorf("query of index key %s on another partition: %v", cold, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"bytes"
 	"encoding/json"
 	"hash/fnv"
 	"math"
@@ -111,19 +112,33 @@ func (p *peak) roll(now time.Time) {
 
 // direction holds one table's limits for reads or for writes.
 type direction struct {
-	provisioned *Bucket     // nil on demand
-	onDemand    *peak       // nil when provisioned
-	maxOnDemand float64     // OnDemandThroughput maximum; 0 means none
-	table       secondUse   // the table's use of the current second (on demand)
-	partitions  []secondUse // per partition, capped at the partition limit
-	partCap     float64
+	provisioned *Bucket   // nil on demand
+	onDemand    *peak     // nil when provisioned
+	maxOnDemand float64   // OnDemandThroughput maximum; 0 means none
+	table       secondUse // the table's use of the current second (on demand)
+	// weight is what one unit of this direction takes of a partition's
+	// second, in partition units (see limits).
+	weight float64
 }
 
-// limits is one table's mutable throughput state. It is safe for
-// concurrent use.
+// partitionBudget is what one partition serves per second, in partition
+// units: PartitionReadUnits read units, or PartitionWriteUnits write units,
+// or a linear combination of the two. A read unit is one partition unit
+// and a write unit PartitionReadUnits/PartitionWriteUnits (3) of them, so
+// the sums stay exact.
+const partitionBudget = PartitionReadUnits
+
+// limits is one table's (or global index's) mutable throughput state. Reads
+// and writes have their own provisioned buckets, maxima and quotas, but
+// share two budgets, as DynamoDB's pages describe them: each partition's
+// second (reads/3,000 + writes/1,000 ≤ 1) and, on demand, the second a
+// table's previous peaks allow (reads/twice the read peak + writes/twice
+// the write peak ≤ 1, which for a new table is reads/12,000 +
+// writes/4,000 ≤ 1). It is safe for concurrent use.
 type limits struct {
 	mu          sync.Mutex
 	read, write direction
+	partitions  []secondUse // per partition, the partition units used this second
 }
 
 // newLimits builds the limits of a table with the given mode and
@@ -131,8 +146,9 @@ type limits struct {
 func newLimits(onDemand bool, rcu, wcu int64, maxRead, maxWrite int64, n int, burstStart float64,
 	now time.Time) *limits {
 	l := &limits{
-		read:  direction{partitions: make([]secondUse, n), partCap: PartitionReadUnits},
-		write: direction{partitions: make([]secondUse, n), partCap: PartitionWriteUnits},
+		read:       direction{weight: 1},
+		write:      direction{weight: PartitionReadUnits / PartitionWriteUnits},
+		partitions: make([]secondUse, n),
 	}
 	l.setMode(onDemand, rcu, wcu, maxRead, maxWrite, burstStart, now)
 	return l
@@ -174,10 +190,8 @@ func (l *limits) setMode(onDemand bool, rcu, wcu, maxRead, maxWrite int64, burst
 func (l *limits) grow(n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, d := range []*direction{&l.read, &l.write} {
-		for len(d.partitions) < n {
-			d.partitions = append(d.partitions, secondUse{})
-		}
+	for len(l.partitions) < n {
+		l.partitions = append(l.partitions, secondUse{})
 	}
 }
 
@@ -188,11 +202,52 @@ func (l *limits) dir(write bool) *direction {
 	return &l.read
 }
 
+// pending is what the entries of a batch admitted so far are expected to
+// take of one limits before any of them is debited: units in the batch's
+// direction, and partition units per partition. The zero value is nothing.
+type pending struct {
+	units float64
+	parts map[int]float64
+}
+
+// add counts an admitted entry expected to take units, on partition part
+// (-1 for none), in a direction of the given partition weight.
+func (p *pending) add(units float64, part int, weight float64) {
+	p.units += units
+	if part < 0 {
+		return
+	}
+	if p.parts == nil {
+		p.parts = map[int]float64{}
+	}
+	p.parts[part] += units * weight
+}
+
 // admit reports whether a request on the given partitions may start at
 // now, and if not, why. A limit admits while at least one unit is left.
 func (l *limits) admit(now time.Time, write bool, parts []int) *throttle {
+	return l.admitOn(now, write, parts, nil)
+}
+
+// admitOn is admit on top of what p holds, the entries of a batch admitted
+// before (nil for none). It counts nothing in p: see reserve.
+func (l *limits) admitOn(now time.Time, write bool, parts []int, p *pending) *throttle {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if p == nil {
+		p = &pending{}
+	}
+	return l.refusal(now, write, parts, *p)
+}
+
+// reserve counts in p an admitted batch entry expected to take units on
+// partition part (-1 for none).
+func (l *limits) reserve(p *pending, write bool, units float64, part int) {
+	p.add(units, part, l.dir(write).weight)
+}
+
+// refusal is admit on top of p; l.mu must be held.
+func (l *limits) refusal(now time.Time, write bool, parts []int, p pending) *throttle {
 	d := l.dir(write)
 	op := "Read"
 	if write {
@@ -203,24 +258,43 @@ func (l *limits) admit(now time.Time, write bool, parts []int) *throttle {
 	}
 
 	if d.onDemand != nil {
-		used := d.table.at(now).used
+		used := d.table.at(now).used + p.units
 		switch {
 		case d.maxOnDemand > 0 && used+1 > d.maxOnDemand:
 			return refuse(limitMaxOnDemand, true)
 		case used+1 > TableQuotaUnits:
 			return refuse(limitAccount, true)
-		case used+1 > d.onDemand.limit(now):
+		case !l.withinPeaks(now, write, p.units+1):
 			return refuse(limitKeyRange, true)
 		}
-	} else if d.provisioned != nil && !d.provisioned.AllowAt(now) {
+	} else if d.provisioned != nil && d.provisioned.AvailableAt(now)-p.units < 1 {
 		return refuse(limitProvisioned, false)
 	}
-	for _, p := range parts {
-		if d.partitions[p].at(now).used+1 > d.partCap {
+	for _, part := range parts {
+		if l.partitions[part].at(now).used+p.parts[part]+d.weight > partitionBudget {
 			return refuse(limitKeyRange, d.onDemand != nil)
 		}
 	}
 	return nil
+}
+
+// withinPeaks reports whether an on-demand table may take extra more units
+// in the write (or read) direction this second: reads/readLimit +
+// writes/writeLimit ≤ 1, the limits being twice each direction's previous
+// peak. It is compared multiplied out, so whole and half units stay exact.
+func (l *limits) withinPeaks(now time.Time, write bool, extra float64) bool {
+	if l.read.onDemand == nil || l.write.onDemand == nil {
+		d := l.dir(write)
+		return d.table.at(now).used+extra <= d.onDemand.limit(now)
+	}
+	reads, writes := l.read.table.at(now).used, l.write.table.at(now).used
+	if write {
+		writes += extra
+	} else {
+		reads += extra
+	}
+	readLimit, writeLimit := l.read.onDemand.limit(now), l.write.onDemand.limit(now)
+	return reads*writeLimit+writes*readLimit <= readLimit*writeLimit
 }
 
 // debit takes units consumed at now, spread evenly over parts.
@@ -240,15 +314,29 @@ func (l *limits) debit(now time.Time, write bool, units float64, parts []int) {
 		d.table.at(now).used += units
 	}
 	for _, p := range parts {
-		d.partitions[p].at(now).used += units / float64(len(parts))
+		l.partitions[p].at(now).used += units * d.weight / float64(len(parts))
 	}
+}
+
+// partitionsOf returns the partitions of the index the items' values of the
+// index's partition key hash to, one entry per item that has it. A global
+// index has partitions of its own, with the same limits as a table's.
+func (ix *indexState) partitionsOf(items []item) []int {
+	if len(ix.keys) == 0 || ix.lim == nil {
+		return nil
+	}
+	ix.lim.mu.Lock()
+	n := len(ix.lim.partitions)
+	ix.lim.mu.Unlock()
+	return partitionsOf(items, ix.keys[0], n)
 }
 
 // partitionsOf returns the partitions the items' partition key values hash
 // to, one entry per item that has the attribute.
 //
-// BUG: the value is hashed as sent, so the same key written with different
-// JSON spacing lands on different partitions; the SDKs always send it the
+// BUG: a value is hashed in its compact JSON form, so white space does not
+// move it, but the same string written with different escapes ("\u0061"
+// for "a") lands on a different partition; the SDKs always write it the
 // same way.
 func partitionsOf(items []item, partitionKey string, n int) []int {
 	if n <= 0 || partitionKey == "" {
@@ -266,6 +354,12 @@ func partitionsOf(items []item, partitionKey string, n int) []int {
 }
 
 func partitionOf(v json.RawMessage, n int) int {
+	if bytes.ContainsAny(v, " \t\r\n") {
+		var compact bytes.Buffer
+		if json.Compact(&compact, v) == nil {
+			v = compact.Bytes()
+		}
+	}
 	h := fnv.New32a()
 	h.Write(v)
 	return int(h.Sum32() % uint32(n))

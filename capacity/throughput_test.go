@@ -64,11 +64,11 @@ func TestHotKeyThrottlesOnLargeTable(t *testing.T) {
 func TestOnDemandLimits(t *testing.T) {
 	t.Run("new table serves its initial throughput at once", func(t *testing.T) {
 		l := newLimits(true, 0, 0, 0, 0, 4, 0, sec(0))
-		for _, tc := range []struct {
+		for i, tc := range []struct {
 			write bool
 			want  int
 		}{{false, OnDemandInitialReadUnits}, {true, OnDemandInitialWriteUnits}} {
-			got, th := fill(l, sec(0), tc.write, nil, 50000)
+			got, th := fill(l, sec(i), tc.write, nil, 50000)
 			if got != tc.want || th == nil || !th.onDemandEx {
 				t.Errorf("write=%v admitted %d, refusal %+v; want %d then ThrottlingException", tc.write, got, th, tc.want)
 			}
@@ -175,7 +175,7 @@ func TestSwitchToOnDemandKeepsProvisionedPeak(t *testing.T) {
 	if got, _ := fill(l, sec(2), false, nil, 50000); got != 30000 {
 		t.Errorf("read units served after the switch = %d, want the provisioned 30000", got)
 	}
-	if got, _ := fill(l, sec(2), true, nil, 50000); got != OnDemandInitialWriteUnits {
+	if got, _ := fill(l, sec(3), true, nil, 50000); got != OnDemandInitialWriteUnits {
 		t.Errorf("write units served after the switch = %d, want the initial %d", got, OnDemandInitialWriteUnits)
 	}
 }
@@ -270,5 +270,118 @@ func TestQueryNamesItsPartition(t *testing.T) {
 				t.Errorf("partitions = %v, want [%d]", parts, want)
 			}
 		})
+	}
+}
+
+// TestReadsAndWritesShareBudgets: a partition serves 3,000 read units or
+// 1,000 write units a second or a linear combination of the two, and so
+// does a new on-demand table at 12,000 and 4,000.
+func TestReadsAndWritesShareBudgets(t *testing.T) {
+	t.Run("partition", func(t *testing.T) {
+		l := newLimits(false, 20000, 5000, 0, 0, partitionCount(false, 20000, 5000), 0, sec(0))
+		if got, _ := fill(l, sec(0), false, []int{2}, 1499); got != 1500 {
+			t.Fatalf("reads admitted = %d, want 1500", got)
+		}
+		got, th := fill(l, sec(0), true, []int{2}, 5000)
+		if got != 500 || th == nil || th.reason != "TableWriteKeyRangeThroughputExceeded" || th.onDemandEx {
+			t.Errorf("after 1,500 reads admitted %d writes, refusal %+v; want 500 then "+
+				"TableWriteKeyRangeThroughputExceeded", got, th)
+		}
+		if th := l.admit(sec(0), true, []int{3}); th != nil {
+			t.Errorf("another partition refused a write: %+v", th)
+		}
+
+		if got, _ := fill(l, sec(1), true, []int{2}, 998); got != 999 {
+			t.Fatalf("next second admitted %d writes, want 999", got)
+		}
+		got, th = fill(l, sec(1), false, []int{2}, 3000)
+		if got != 3 || th == nil || th.reason != "TableReadKeyRangeThroughputExceeded" {
+			t.Errorf("after 999 writes admitted %d reads, refusal %+v; want 3 then "+
+				"TableReadKeyRangeThroughputExceeded", got, th)
+		}
+	})
+
+	t.Run("new on-demand table", func(t *testing.T) {
+		l := newLimits(true, 0, 0, 0, 0, 4, 0, sec(0))
+		if got, _ := fill(l, sec(0), false, nil, 5999); got != 6000 {
+			t.Fatalf("reads admitted = %d, want 6000", got)
+		}
+		got, th := fill(l, sec(0), true, nil, 4000)
+		if got != 2000 || th == nil || th.reason != "TableWriteKeyRangeThroughputExceeded" || !th.onDemandEx {
+			t.Errorf("after 6,000 reads admitted %d writes, refusal %+v; want 2000 then "+
+				"ThrottlingException TableWriteKeyRangeThroughputExceeded", got, th)
+		}
+	})
+
+	t.Run("on-demand previous peaks", func(t *testing.T) {
+		// A read peak of 12,000 that has aged 30 minutes doubles the read
+		// side of the budget: 12,000 reads are half of it.
+		l := newLimits(true, 0, 0, 0, 0, 4, 0, sec(0))
+		if got, _ := fill(l, sec(0), false, nil, 11999); got != 12000 {
+			t.Fatalf("reads admitted = %d, want 12000", got)
+		}
+		later := sec(1 + int(OnDemandPeakWindow/time.Second))
+		if got, _ := fill(l, later, false, nil, 11999); got != 12000 {
+			t.Fatalf("reads admitted 30 minutes later = %d, want 12000", got)
+		}
+		if got, _ := fill(l, later, true, nil, 4000); got != 2000 {
+			t.Errorf("writes admitted beside 12,000 of 24,000 reads = %d, want 2000", got)
+		}
+	})
+}
+
+// TestPartitionBudgetThroughSDK: on one hot key of a 20,000 RCU / 1,000
+// WCU table, 60 strongly consistent reads of a 100 KB item (25 RCU each,
+// 1,500 read units) leave room for 5 writes of it (100 WCU each) in the
+// same second, and the sixth is throttled.
+func TestPartitionBudgetThroughSDK(t *testing.T) {
+	clock := newFakeClock(t0)
+	e := NewEndpoint(EndpointConfig{Now: clock.Now})
+	client := inProcessClient(e)
+	ctx := context.Background()
+	createTable(t, client, "H", false, 20000, 1000)
+	item := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "hot"}}
+	item["body"] = &types.AttributeValueMemberB{Value: make([]byte, 100*1024-len("id")-len("hot")-len("body"))}
+	putItem(t, client, "H", item)
+	clock.Advance(time.Second)
+
+	for i := range 60 {
+		_, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("H"),
+			Key: map[string]types.AttributeValue{"id": item["id"]}, ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("id")})
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	var pte *types.ProvisionedThroughputExceededException
+	writes := 0
+	for ; writes <= 10; writes++ {
+		_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("H"), Item: item})
+		if err != nil {
+			if !errors.As(err, &pte) {
+				t.Fatalf("write %d: %v", writes, err)
+			}
+			break
+		}
+	}
+	if writes != 5 || len(pte.ThrottlingReasons) != 1 ||
+		aws.ToString(pte.ThrottlingReasons[0].Reason) != "TableWriteKeyRangeThroughputExceeded" {
+		t.Errorf("served %d writes after 1,500 read units, then %v; want 5 then "+
+			"TableWriteKeyRangeThroughputExceeded", writes, pte)
+	}
+}
+
+// TestPartitionIgnoresSpacing: a key value lands on the same partition
+// however its JSON is spaced, so a batch entry handed back (re-encoded
+// compactly) is charged where it was admitted.
+func TestPartitionIgnoresSpacing(t *testing.T) {
+	const n = 1_000_003
+	for _, v := range []string{`{ "S" : "hot" }`, "{\"S\":\n\t\"hot\"}"} {
+		if got, want := partitionOf([]byte(v), n), partitionOf([]byte(`{"S":"hot"}`), n); got != want {
+			t.Errorf("partitionOf(%q) = %d, want %d as compact", v, got, want)
+		}
+	}
+	if partitionOf([]byte(`{"S":"a b"}`), n) == partitionOf([]byte(`{"S":"ab"}`), n) {
+		t.Error("spaces inside a string were ignored")
 	}
 }
