@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+
+	"github.com/truora/minidyn/server"
 )
 
 // targetPrefix is the X-Amz-Target prefix of DynamoDB's JSON 1.0 API.
@@ -36,6 +38,13 @@ var backendURL = &url.URL{Scheme: "http", Host: "backend.local", Path: "/"}
 type handlerBackend struct {
 	handler     http.Handler
 	contextFree bool // the handler ignores the request's context (minidyn)
+}
+
+// minidyn reports whether the handler is minidyn's server, whose quirks
+// the endpoint works around (indexfix.go, page.go).
+func (b handlerBackend) minidyn() bool {
+	_, ok := b.handler.(*server.Server)
+	return ok
 }
 
 func (b handlerBackend) call(ctx context.Context, op string, body []byte) (resp *backendResponse, err error) {

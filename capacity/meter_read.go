@@ -72,8 +72,8 @@ var keyEquality = regexp.MustCompile(`([#A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)`)
 // Query and Scan: the sum of the sizes of every item read (before any filter
 // or projection), rounded up to 4 KB once.
 //
-// TODO: DynamoDB stops a page at 1 MB read; the embedded engine does not, so
-// one large page is charged where DynamoDB would charge several.
+// A page stops at Limit items or 1 MB read, as DynamoDB's does, whatever the
+// backend (see page.go).
 func planSearch(op string) planner {
 	return func(body []byte) (*plan, error) {
 		var raw map[string]json.RawMessage
@@ -135,7 +135,16 @@ func planSearch(op string) planner {
 			}
 			p.keys = map[string][]item{req.TableName: {eq}}
 		}
+		limit := 0
+		if req.Limit != nil {
+			limit = int(min(*req.Limit, maxLimit))
+		}
 		p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
+			if s, ok := x.pageShape(op, req.TableName, req.IndexName, raw, limit); ok {
+				return x.searchPage(ctx, s, reshaped, req.ConsistentRead, req.TableName, req.IndexName)
+			}
+			// Without the key schema there is no LastEvaluatedKey to cut a
+			// page at: the backend's page is charged as it is.
 			resp, err := x.forward(ctx)
 			if err != nil || !succeeded(resp) {
 				return resp, nil, err
@@ -155,6 +164,33 @@ func planSearch(op string) planner {
 	}
 }
 
+// maxLimit bounds a Query or Scan Limit for paging; DynamoDB's own Limit is
+// an int32.
+const maxLimit = 1 << 31
+
+// searchPage runs a Query or Scan as one DynamoDB page (see page.go) and
+// charges what the page read, before any filter.
+func (x *executor) searchPage(
+	ctx context.Context, s searchShape, reshaped, consistent bool, table, index string,
+) (*backendResponse, []tableUsage, error) {
+	pg, resp, err := x.readPage(ctx, s)
+	if pg == nil {
+		if err == nil && resp != nil {
+			// The backend refused the request: let the client's own
+			// request get the refusal, in its own words.
+			resp, err := x.forward(ctx)
+			return resp, nil, err
+		}
+		return resp, nil, err
+	}
+	answer, err := x.answerPage(ctx, s, pg, reshaped, resp)
+	if answer == nil || !succeeded(answer) {
+		return answer, nil, err
+	}
+	units := ReadUnits(pg.size, consistency(consistent))
+	return answer, []tableUsage{x.readUsage(table, index, units)}, err
+}
+
 // readUsage is a read of units on table, or on its index when one is
 // named: the index's own capacity for a global index, the table's (shown
 // under the index) for a local one.
@@ -169,11 +205,10 @@ func (x *executor) readUsage(table, index string, units float64) tableUsage {
 	return tableUsage{table: table, readUnits: units}
 }
 
-// unfiltered repeats a Query or Scan internally without its filter,
-// projection and Select, so the response holds every item the call read.
-func (x *executor) unfiltered(
-	ctx context.Context, op string, raw map[string]json.RawMessage,
-) ([]byte, error) {
+// unfilteredRequest returns a Query or Scan request without its filter,
+// projection, Select and ReturnConsumedCapacity, so that its answer holds
+// every item the request reads, whole.
+func unfilteredRequest(raw map[string]json.RawMessage) map[string]json.RawMessage {
 	req := make(map[string]json.RawMessage, len(raw))
 	for k, v := range raw {
 		switch k {
@@ -184,32 +219,16 @@ func (x *executor) unfiltered(
 		}
 	}
 
-	// Keep only the placeholders the key condition still uses: DynamoDB
-	// engines reject unused ones.
-	var keyCondition string
-	_ = json.Unmarshal(raw["KeyConditionExpression"], &keyCondition)
-	used := map[string]bool{}
-	for _, ref := range expressionRef.FindAllString(keyCondition, -1) {
-		used[ref] = true
-	}
-	for _, field := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues"} {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(req[field], &m) != nil {
-			continue
-		}
-		for ref := range m {
-			if !used[ref] {
-				delete(m, ref)
-			}
-		}
-		if len(m) == 0 {
-			delete(req, field)
-			continue
-		}
-		req[field], _ = json.Marshal(m)
-	}
+	pruneUnused(req, "KeyConditionExpression")
+	return req
+}
 
-	body, err := json.Marshal(req)
+// unfiltered repeats a Query or Scan internally without its filter,
+// projection and Select, so the response holds every item the call read.
+func (x *executor) unfiltered(
+	ctx context.Context, op string, raw map[string]json.RawMessage,
+) ([]byte, error) {
+	body, err := json.Marshal(unfilteredRequest(raw))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 )
 
 // PutItem: the larger of the old and the new item, rounded up to 1 KB; a
@@ -56,8 +58,10 @@ func planPutItem(body []byte) (*plan, error) {
 			return resp, nil, err
 		}
 		u := tableUsage{table: req.TableName, writeUnits: WriteUnits(max(oldSize, newSize))}
+		var errIndex error
 		if succeeded(resp) {
 			u.indexes = x.indexWrites(req.TableName, old, req.Item, false)
+			errIndex = x.unstale(ctx, req.TableName, key, old, req.Item)
 			// The embedded engine echoes the new item whatever ReturnValues
 			// says; DynamoDB returns the old one, and only when asked.
 			switch {
@@ -72,7 +76,7 @@ func planPutItem(body []byte) (*plan, error) {
 				resp.body = withAttributes(resp.body, nil)
 			}
 		}
-		return resp, []tableUsage{u}, errors.Join(errNew, errOld)
+		return resp, []tableUsage{u}, errors.Join(errNew, errOld, errIndex)
 	}
 	return p, nil
 }
@@ -122,14 +126,10 @@ func withAttributes(body []byte, attrs item) []byte {
 }
 
 // UpdateItem: the larger of the item before and after the update; a failed
-// condition costs the item as it is. An update whose result is over
-// MaxItemBytes is undone (the old item written back) and refused with
-// DynamoDB's ValidationException, charged nothing.
-//
-// TODO: DynamoDB charges a failed conditional update for the larger of the
-// existing item and the item the update would have produced; the endpoint
-// does not evaluate update expressions itself, so it charges the existing
-// item only.
+// condition costs the larger of the item as it is and the item the update
+// would have produced, which a scratch engine works out (scratch.go). An
+// update whose result is over MaxItemBytes is undone (the old item written
+// back) and refused with DynamoDB's ValidationException, charged nothing.
 func planUpdateItem(body []byte) (*plan, error) {
 	req, p, err := planKeyedWrite(body)
 	if err != nil {
@@ -140,7 +140,7 @@ func planUpdateItem(body []byte) (*plan, error) {
 		// The old item itself, to write back an update that makes it too large.
 		old, oldSize, errOld := x.readItem(ctx, req.TableName, req.Key)
 
-		resp, err := x.forward(ctx)
+		resp, err := x.applyUpdate(ctx, req.TableName, old, errOld == nil)
 		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
 			x.settle(req.TableName, req.Key, resp, 0)
 			return resp, nil, err
@@ -152,8 +152,13 @@ func planUpdateItem(body []byte) (*plan, error) {
 		)
 		if succeeded(resp) {
 			updated, newSize, errNew = x.readItem(ctx, req.TableName, req.Key)
+		} else if errOld == nil {
+			var update map[string]json.RawMessage
+			if errNew = json.Unmarshal(body, &update); errNew == nil {
+				_, newSize, errNew = x.wouldUpdate(ctx, req.TableName, old, update)
+			}
 		}
-		if errNew == nil && errOld == nil && newSize > MaxItemBytes {
+		if succeeded(resp) && errNew == nil && errOld == nil && newSize > MaxItemBytes {
 			errUndo := x.restore(ctx, req.TableName, req.Key, old)
 			x.settle(req.TableName, req.Key, resp, oldSize)
 			if errUndo != nil {
@@ -162,16 +167,31 @@ func planUpdateItem(body []byte) (*plan, error) {
 			return errorResponse(errItemTooLarge), nil, errUndo
 		}
 		x.settle(req.TableName, req.Key, resp, newSize)
-		if errNew != nil {
+		if errNew != nil && succeeded(resp) {
 			x.forget([]keyRef{{req.TableName, req.Key}})
 		}
 		u := tableUsage{table: req.TableName, writeUnits: WriteUnits(max(oldSize, newSize))}
+		var errIndex error
 		if succeeded(resp) {
 			u.indexes = x.indexWrites(req.TableName, old, updated, false)
+			errIndex = x.unstale(ctx, req.TableName, req.Key, old, updated)
 		}
-		return resp, []tableUsage{u}, errors.Join(errOld, errNew)
+		return resp, []tableUsage{u}, errors.Join(errOld, errNew, errIndex)
 	}
 	return p, nil
+}
+
+// wouldUpdate returns the item that update (an UpdateItem request or a
+// transaction's Update, in wire form) would make of old, the item now under
+// its key in table, regardless of its condition, and that item's size.
+func (x *executor) wouldUpdate(
+	ctx context.Context, table string, old item, update map[string]json.RawMessage,
+) (item, int, error) {
+	t := x.states[table]
+	if t == nil || len(t.keys) == 0 {
+		return nil, 0, fmt.Errorf("table %s: key schema unknown, cannot work out the update", table)
+	}
+	return scratchUpdate(ctx, t.keys, old, update)
 }
 
 // keyedWrite is the part of an UpdateItem or DeleteItem request the meter
@@ -201,6 +221,13 @@ func planKeyedWrite(body []byte) (keyedWrite, *plan, error) {
 // none. The caller holds the item's key lock.
 func (x *executor) restore(ctx context.Context, table string, key, old item) error {
 	op, body := "PutItem", map[string]any{"TableName": table, "Item": old}
+	if old != nil && x.embedded() && x.indexed(table) {
+		// A put of an item without an index's key leaves the embedded
+		// engine's index entry behind; deleting first removes it.
+		if err := x.restore(ctx, table, key, nil); err != nil {
+			return err
+		}
+	}
 	if old == nil {
 		op, body = "DeleteItem", map[string]any{"TableName": table, "Key": key}
 	}
@@ -332,10 +359,47 @@ func planBatchWrite(body []byte) (*plan, error) {
 			}
 			used = append(used, tableUsage{table: en.table, writeUnits: WriteUnits(max(en.oldSize, en.newSize)),
 				indexes: x.indexWrites(en.table, en.old, en.new, false)})
+			errs = append(errs, x.unstale(ctx, en.table, en.key, en.old, en.new))
 		}
 		return resp, used, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// transactAction is where one action of a TransactWriteItems request is,
+// and the action itself when it is an Update.
+type transactAction struct {
+	position int // index in TransactItems
+	update   map[string]json.RawMessage
+}
+
+// transactionTooLarge is DynamoDB's cancellation of a transaction of n
+// actions whose action at position would make an item too large (API
+// TransactWriteItems, "Validation Error").
+func transactionTooLarge(n, position int) *backendResponse {
+	type reason struct {
+		Code    string
+		Message string `json:",omitempty"`
+	}
+	reasons := make([]reason, n)
+	codes := make([]string, n)
+	for i := range reasons {
+		reasons[i].Code, codes[i] = "None", "None"
+	}
+	reasons[position] = reason{Code: "ValidationError", Message: "Item size to update has exceeded the maximum allowed size"}
+	codes[position] = "ValidationError"
+	body, _ := json.Marshal(struct {
+		Type                string `json:"__type"`
+		Message             string
+		CancellationReasons []reason
+	}{
+		Type: errorTypePrefix + "TransactionCanceledException",
+		Message: "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
+			strings.Join(codes, ", ") + "]",
+		CancellationReasons: reasons,
+	})
+	return &backendResponse{status: http.StatusBadRequest,
+		header: http.Header{"Content-Type": {amzJSONContentType}}, body: body}
 }
 
 // TransactWriteItems: each action as a transactional write (two units per
@@ -359,11 +423,24 @@ func planTransactWrite(body []byte) (*plan, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, err
 	}
+	// The Updates as sent, for working out their results.
+	var updates struct {
+		TransactItems []struct{ Update map[string]json.RawMessage }
+	}
+	if err := json.Unmarshal(body, &updates); err != nil {
+		return nil, err
+	}
 	var targets []*target
-	for _, ti := range req.TransactItems {
+	var actions []transactAction // beside targets
+	for i, ti := range req.TransactItems {
 		for _, t := range []*target{ti.Put, ti.Update, ti.Delete, ti.ConditionCheck} {
 			if t != nil {
 				targets = append(targets, t)
+				a := transactAction{position: i}
+				if t == ti.Update {
+					a.update = updates.TransactItems[i].Update
+				}
+				actions = append(actions, a)
 			}
 		}
 	}
@@ -401,8 +478,41 @@ func planTransactWrite(body []byte) (*plan, error) {
 			olds[i], oldSizes[i] = old, size
 			errs = append(errs, err)
 		}
+		// DynamoDB cancels a transaction whose Update would make an item
+		// larger than MaxItemBytes; the engine may not. On the embedded
+		// engine an Update that moves its item in an index goes as a Put
+		// (indexfix.go).
+		puts := map[int]map[string]json.RawMessage{}
+		for i, a := range actions {
+			if a.update == nil {
+				continue
+			}
+			updated, size, err := x.wouldUpdate(ctx, refs[i].table, olds[i], a.update)
+			errs = append(errs, err)
+			if err != nil {
+				continue
+			}
+			if size > MaxItemBytes {
+				return transactionTooLarge(len(req.TransactItems), a.position), nil, errors.Join(errs...)
+			}
+			if x.embedded() && x.movesInIndex(refs[i].table, olds[i], updated) {
+				put, err := putForUpdate(a.update, updated)
+				errs = append(errs, err)
+				if err == nil {
+					puts[a.position] = put
+				}
+			}
+		}
 
-		resp, err := x.forward(ctx)
+		body := x.body
+		if len(puts) > 0 {
+			rewritten, err := transactUpdatesAsPuts(body, puts)
+			errs = append(errs, err)
+			if err == nil {
+				body = rewritten
+			}
+		}
+		resp, err := x.call(ctx, x.op, body)
 		x.forget(refs)
 		if err != nil || !succeeded(resp) {
 			return resp, nil, err
@@ -424,6 +534,7 @@ func planTransactWrite(body []byte) (*plan, error) {
 			// A ConditionCheck leaves the item as it was: no index writes.
 			used = append(used, tableUsage{table: r.table, writeUnits: TransactionalWriteUnits(size),
 				indexes: x.indexWrites(r.table, olds[i], after, true)})
+			errs = append(errs, x.unstale(ctx, r.table, r.key, olds[i], after))
 		}
 		return resp, used, errors.Join(errs...)
 	}
