@@ -46,18 +46,7 @@ func TestParseLimits(t *testing.T) {
 			17, 11, "classes[1].rate", `got string "7"`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("bad.yaml", []byte(tt.src))
-			if err == nil {
-				t.Fatal("Parse accepted it")
-			}
-			for _, p := range problems(t, err) {
-				if p.Line == tt.line && p.Column == tt.col && p.Field == tt.field && strings.Contains(p.Msg, tt.msg) {
-					return
-				}
-			}
-			t.Errorf("got error\n%v\nwant one at bad.yaml:%d:%d: %s: ...%s...", err, tt.line, tt.col, tt.field, tt.msg)
-		})
+		t.Run(tt.name, func(t *testing.T) { wantProblem(t, tt.src, tt.line, tt.col, tt.field, tt.msg) })
 	}
 }
 

@@ -370,21 +370,25 @@ func TestParseErrors(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := Parse("bad.yaml", []byte(tt.src))
-			if err == nil {
-				t.Fatalf("Parse succeeded with %+v, want an error", s)
-			}
-			for _, p := range problems(t, err) {
-				if p.Line == tt.line && p.Column == tt.col && p.Field == tt.field &&
-					strings.Contains(p.Msg, tt.msg) && p.File == "bad.yaml" {
-					return
-				}
-			}
-			t.Errorf("got error\n%v\nwant one at bad.yaml:%d:%d: %s: ...%s...",
-				err, tt.line, tt.col, tt.field, tt.msg)
-		})
+		t.Run(tt.name, func(t *testing.T) { wantProblem(t, tt.src, tt.line, tt.col, tt.field, tt.msg) })
 	}
+}
+
+// wantProblem parses src as bad.yaml and fails t unless one of the
+// problems reported is at line:col, names field and says msg.
+func wantProblem(t *testing.T, src string, line, col int, field, msg string) {
+	t.Helper()
+	s, err := Parse("bad.yaml", []byte(src))
+	if err == nil {
+		t.Fatalf("Parse succeeded with %+v, want an error", s)
+	}
+	for _, p := range problems(t, err) {
+		if p.Line == line && p.Column == col && p.Field == field &&
+			strings.Contains(p.Msg, msg) && p.File == "bad.yaml" {
+			return
+		}
+	}
+	t.Errorf("got error\n%v\nwant one at bad.yaml:%d:%d: %s: ...%s...", err, line, col, field, msg)
 }
 
 func TestParseWholeFileProblems(t *testing.T) {
