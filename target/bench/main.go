@@ -42,6 +42,7 @@ type options struct {
 	rate                          int
 	accuracyFor                   time.Duration
 	memoryShort, memoryLong       time.Duration
+	stallFor                      time.Duration
 	tmp                           string
 }
 
@@ -59,6 +60,7 @@ func main() {
 	flag.DurationVar(&o.accuracyFor, "accuracy-for", 30*time.Second, "length of the accuracy run")
 	flag.DurationVar(&o.memoryShort, "memory-short", time.Minute, "short memory run")
 	flag.DurationVar(&o.memoryLong, "memory-long", 10*time.Minute, "long memory run")
+	flag.DurationVar(&o.stallFor, "stall-for", time.Second, "how long the server stalls in the omission run")
 	flag.Parse()
 	if o.abusesim == "" || o.server == "" {
 		log.Fatal("bench: -abusesim and -server are required")
@@ -120,6 +122,8 @@ type measured struct {
 	cpuS     float64
 	maxRSSKB int64
 	wall     time.Duration
+	rssKB    []int64 // resident set at the marks runSampled was given
+	rssMaxKB int64   // the highest resident set runSampled read before its last mark
 }
 
 func run(name string, args ...string) measured {
@@ -238,18 +242,98 @@ func memory(o options) {
 	fmt.Printf("\n## memory: 5000 req/s, %s against %s\n", o.memoryShort, o.memoryLong)
 	var rss [2]int64
 	for i, d := range []time.Duration{o.memoryShort, o.memoryLong} {
-		m := run(o.abusesim, "attack", "--url", url+"/", "--rate", "5000", "--duration", d.String(),
+		// The long run's resident set is also read while it runs, at the
+		// short run's length and just before its end, so the two figures
+		// come from one process as well as from two.
+		var marks []time.Duration
+		if i == 1 {
+			marks = []time.Duration{o.memoryShort, d - 2*time.Second}
+		}
+		m := runSampled(marks, o.abusesim, "attack", "--url", url+"/", "--rate", "5000", "--duration", d.String(),
 			"--out", filepath.Join(o.tmp, fmt.Sprint("mem", i)))
 		rss[i] = m.maxRSSKB
 		fmt.Printf("%s: peak RSS %.1f MiB, CPU %.1f s\n", d, float64(m.maxRSSKB)/1024, m.cpuS)
+		for j, kb := range m.rssKB {
+			fmt.Printf("  RSS at %s: %.1f MiB\n", marks[j], float64(kb)/1024)
+		}
+		if len(m.rssKB) == 2 && m.rssKB[0] > 0 {
+			fmt.Printf("  RSS at %s / at %s, same process: %.2f\n", marks[1], marks[0], float64(m.rssKB[1])/float64(m.rssKB[0]))
+			fmt.Printf("  highest RSS read once a second until %s: %.1f MiB\n", marks[1], float64(m.rssMaxKB)/1024)
+		}
 	}
 	fmt.Printf("peak RSS long/short: %.2f\n", float64(rss[1])/float64(rss[0]))
 }
 
+// runSampled is run, also reading the process's resident set size (VmRSS)
+// once a second while it lives: rssKB holds its value at each of marks
+// after the start (0 for a mark it does not live to), and rssMaxKB the
+// highest value read before the last mark, so a peak while results are
+// written at the end can be told from one during the run.
+func runSampled(marks []time.Duration, name string, args ...string) measured {
+	cmd := exec.Command(name, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		log.Fatalf("bench: %s: %v", name, err)
+	}
+	rss := make([]int64, len(marks))
+	var rssMax int64
+	exited := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 0
+		for {
+			select {
+			case <-exited:
+				return
+			case <-tick.C:
+			}
+			kb := vmRSSKB(cmd.Process.Pid)
+			at := time.Since(start)
+			for next < len(marks) && at >= marks[next] {
+				rss[next] = kb
+				next++
+			}
+			if next < len(marks) || len(marks) == 0 {
+				rssMax = max(rssMax, kb)
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(exited)
+	<-done
+	if err != nil {
+		log.Fatalf("bench: %s %s: %v\n%s", name, strings.Join(args, " "), err, errOut.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	return measured{stdout: append(out.Bytes(), errOut.Bytes()...), cpuS: cpu, maxRSSKB: ru.Maxrss,
+		wall: time.Since(start), rssKB: rss, rssMaxKB: rssMax}
+}
+
+// vmRSSKB reads a live process's resident set size in KiB, 0 if it cannot.
+func vmRSSKB(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
 func omission(o options) {
-	url, stop := startServer(o, "-stall-after", "5s", "-stall-for", "1s")
+	url, stop := startServer(o, "-stall-after", "5s", "-stall-for", o.stallFor.String())
 	defer stop()
-	fmt.Println("\n## coordinated omission: 1000 req/s for 10 s, the server stalls once for 1 s after 5 s")
+	fmt.Printf("\n## coordinated omission: 1000 req/s for 10 s, the server stalls once for %s after 5 s\n", o.stallFor)
 	out := filepath.Join(o.tmp, "co")
 	run(o.abusesim, "attack", "--url", url+"/", "--rate", "1000", "--duration", "10s",
 		"--concurrency", "1", "--connections", "1", "--max-lateness", "30s", "--out", out)
@@ -260,6 +344,15 @@ func omission(o options) {
 	fmt.Printf("corrected (from intended start): p99 %.1f ms, p99.9 %.1f ms, max %.1f ms\n", f.LatencyMs.P99, p999, f.LatencyMs.Max)
 	fmt.Printf("service time (from actual send): p99 %.2f ms, p99.9 %.2f ms, max %.1f ms; requests over 500 ms: %d\n",
 		f.ServiceLatencyMs.P99, svc999, f.ServiceLatencyMs.Max, svcOver)
+	// Requests due during the stall wait for its end: the one due as it
+	// begins waits the whole stall, the one due 1 ms later 1 ms less, and so
+	// on. So the 0.1 % slowest of the run's requests (10 of 10,000) are
+	// those due in the stall's first 10 ms, and a perfect recorder's p99.9
+	// is the stall less 10 ms (the 11th slowest request, plus its service
+	// time).
+	ideal := o.stallFor - time.Duration(float64(f.Sent)*0.001/1000*float64(time.Second))
+	fmt.Printf("a perfect recorder's corrected p99.9 for this stall: %.1f ms (stall less the 0.1 %% slowest requests' spacing); measured/ideal %.3f\n",
+		float64(ideal)/1e6, p999/(float64(ideal)/1e6))
 }
 
 func numCPU() int {
