@@ -226,6 +226,21 @@ const (
 	ProtocolH2                    // HTTP/2 over TLS
 )
 
+// fits reports whether p can be spoken to a target of the URL scheme: the
+// transport would otherwise fall back to HTTP/1.1 without a word, and the
+// run would measure another protocol than the one asked for.
+func (p Protocol) fits(scheme string) error {
+	switch {
+	case p == ProtocolH2 && scheme != "https":
+		return fmt.Errorf("protocol h2 is HTTP/2 over TLS and needs an https:// target, got %s://; "+
+			"for HTTP/2 without TLS use h2c", scheme)
+	case p == ProtocolH2C && scheme != "http":
+		return fmt.Errorf("protocol h2c is HTTP/2 without TLS and needs an http:// target, got %s://; "+
+			"for HTTP/2 over TLS use h2", scheme)
+	}
+	return nil
+}
+
 // Phase is a stretch of a class's schedule during which the request rate
 // moves linearly from StartRPS to EndRPS (requests per second).
 type Phase struct {
@@ -305,6 +320,9 @@ func (cfg *Config) validate() (*url.URL, error) {
 		}
 		seen[c.Name] = true
 		if err := c.validate(); err != nil {
+			return nil, fmt.Errorf("target: class %s: %w", label, err)
+		}
+		if err := c.Protocol.fits(base.Scheme); err != nil {
 			return nil, fmt.Errorf("target: class %s: %w", label, err)
 		}
 		if c.Identities != nil {

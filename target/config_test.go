@@ -64,6 +64,17 @@ func TestConfigValidate(t *testing.T) {
 		{"NaN rate", func(c *Config) { c.Classes[0].Phases[0].StartRPS = math.NaN() }, "rate NaN"},
 		{"infinite rate", func(c *Config) { c.Classes[0].Phases[0].StartRPS = math.Inf(1) }, "rate +Inf"},
 		{"no mix", func(c *Config) { c.Classes[0].Mix = nil }, "no requests in the mix"},
+		{"h2 over http", func(c *Config) { c.Classes[0].Protocol = ProtocolH2 },
+			"target: class attacker: protocol h2 is HTTP/2 over TLS and needs an https:// target, got http://"},
+		{"h2c over https", func(c *Config) {
+			c.BaseURL = "https://127.0.0.1"
+			c.Classes[0].Protocol = ProtocolH2C
+		}, "protocol h2c is HTTP/2 without TLS and needs an http:// target, got https://"},
+		{"h2 over https", func(c *Config) {
+			c.BaseURL = "https://127.0.0.1"
+			c.Classes[0].Protocol = ProtocolH2
+		}, ""},
+		{"h2c over http", func(c *Config) { c.Classes[0].Protocol = ProtocolH2C }, ""},
 		{"weight", func(c *Config) { c.Classes[0].Mix[0].Weight = 0 },
 			"target: class attacker: request 1: weight 0 must be positive"},
 		{"nil path", func(c *Config) { c.Classes[0].Mix[0].Path = nil }, "request 1: no path template"},
