@@ -49,8 +49,12 @@ type ClassResult struct {
 	Dropped int64
 
 	// Errors counts transport errors (no HTTP status, timeouts included);
-	// they are in Status["error"] too.
-	Errors int64
+	// they are in Status["error"] too. ErrorReasons counts them by why
+	// ("timeout", "connection refused", a TLS failure, or the error's
+	// message without addresses), at most ten distinct reasons and the
+	// rest under "other"; nil when there were none.
+	Errors       int64
+	ErrorReasons map[string]int64
 
 	// Aborted counts requests still in flight when a cancelled run stopped
 	// waiting for them. They have no status and no latency.
@@ -385,6 +389,18 @@ func (r *recorder) pendingNow(start time.Time) int {
 }
 
 // aborted records a request given up on when a cancelled run stopped.
+// transportError counts the reason of a request's transport error; the
+// request itself is recorded by record.
+func (r *recorder) transportError(err error) {
+	reason := errorReason(err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.res.ErrorReasons == nil {
+		r.res.ErrorReasons = map[string]int64{}
+	}
+	errorReasons(r.res.ErrorReasons).add(reason)
+}
+
 func (r *recorder) aborted(sec int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

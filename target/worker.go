@@ -87,8 +87,11 @@ func (cr *classRun) do(ctx context.Context, w *worker, j job, client int64) {
 		cr.rec.aborted(j.sec)
 		return
 	}
-	if a.err != nil && cr.warned.CompareAndSwap(false, true) {
-		cr.logger.Warn("first transport error of the class; later ones are only counted", "err", a.err)
+	if a.err != nil {
+		cr.rec.transportError(a.err)
+		if cr.warned.CompareAndSwap(false, true) {
+			cr.logger.Warn("first transport error of the class; later ones are counted by reason", "class", cr.class.Name, "err", a.err)
+		}
 	}
 	o := outcome{
 		code: a.code, request: ri, phase: j.phase, retries: retries,
