@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,7 +38,12 @@ func (s *Server) userItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "user_id "+err.Error())
 		return
 	}
-	limit, start, cerr := s.pageParams(r)
+	q, cerr := queryParams(r, "limit", "cursor")
+	if cerr != nil {
+		writeError(w, cerr.status, cerr.msg)
+		return
+	}
+	limit, start, cerr := s.pageParams(q)
 	if cerr != nil {
 		writeError(w, cerr.status, cerr.msg)
 		return
@@ -68,12 +75,17 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "search is disabled on this server")
 		return
 	}
-	q := r.URL.Query().Get("q")
+	params, cerr := queryParams(r, "q", "limit", "cursor")
+	if cerr != nil {
+		writeError(w, cerr.status, cerr.msg)
+		return
+	}
+	q := params.Get("q")
 	if err := checkText(q, maxQueryBytes); err != nil {
 		writeError(w, http.StatusBadRequest, "query parameter q "+err.Error())
 		return
 	}
-	limit, start, cerr := s.pageParams(r)
+	limit, start, cerr := s.pageParams(params)
 	if cerr != nil {
 		writeError(w, cerr.status, cerr.msg)
 		return
@@ -108,15 +120,74 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	s.writePage(w, out.Items, out.LastEvaluatedKey)
 }
 
+// queryParams parses the request's query string strictly. URL.Query drops
+// a pair it cannot decode, so a mistyped parameter would silently mean its
+// default; here it is a 400 naming the parameter. Each of the named
+// parameters (those the route reads) may be given at most once; others are
+// ignored.
+func queryParams(r *http.Request, names ...string) (url.Values, *clientError) {
+	q := url.Values{}
+	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		if strings.Contains(pair, ";") {
+			return nil, badRequest("query string: %s holds a ';'; separate parameters with '&' "+
+				"and write a ';' in a value as %%3B", quoteShort(pair))
+		}
+		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(rawKey)
+		if err != nil {
+			return nil, badRequest("query string: parameter name %s is not valid percent-encoding",
+				quoteShort(rawKey))
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return nil, badRequest("query parameter %s: %s is not valid percent-encoding "+
+				"(write a '%%' as %%25)", paramName(key), quoteShort(rawValue))
+		}
+		q.Add(key, value)
+	}
+
+	for _, n := range names {
+		if c := len(q[n]); c > 1 {
+			return nil, badRequest("query parameter %s is given %d times; give it once", n, c)
+		}
+	}
+	return q, nil
+}
+
+// paramName shows a parameter name in an error message: as it is when it is
+// a plain word, quoted otherwise.
+func paramName(key string) string {
+	plain := key != "" && len(key) <= 40 && !strings.ContainsFunc(key, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')
+	})
+	if plain {
+		return key
+	}
+	return quoteShort(key)
+}
+
+// quoteShort quotes s for an error message, cut to its first 40 bytes.
+func quoteShort(s string) string {
+	const maxBytes = 40
+	if len(s) <= maxBytes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxBytes]) + "..."
+}
+
 // pageParams reads limit and cursor. The limit is clamped to the profile's
-// MaxPageSize; with none, an absent limit asks DynamoDB for a full page.
-func (s *Server) pageParams(r *http.Request) (*int32, map[string]types.AttributeValue, *clientError) {
-	q := r.URL.Query()
+// MaxPageSize; with none, an absent limit asks DynamoDB for a full page. An
+// empty cursor means the first page.
+func (s *Server) pageParams(q url.Values) (*int32, map[string]types.AttributeValue, *clientError) {
 	limit := 0
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
+	if v, given := q["limit"]; given {
+		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 1 || n > maxLimit {
-			return nil, nil, badRequest("query parameter limit %q must be a whole number from 1 to %d", v, maxLimit)
+			return nil, nil, badRequest("query parameter limit %s must be a whole number from 1 to %d",
+				quoteShort(v[0]), maxLimit)
 		}
 		limit = n
 	}

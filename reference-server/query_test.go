@@ -3,6 +3,7 @@ package refserver
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,6 +93,49 @@ func TestPageParamsRefuseBadInput(t *testing.T) {
 			continue
 		}
 		r.errorMsg(t)
+	}
+}
+
+// TestMalformedQueryStringsAreRefused checks that a query string or
+// parameter that does not decode is a 400 naming it, never the default page
+// that URL.Query's silent drop of the pair would give.
+func TestMalformedQueryStringsAreRefused(t *testing.T) {
+	db := &fakeDB{}
+	ts := newAPI(t, db, withoutRateLimit(mustProfile(t, ProfileProtected)), newFakeClock())
+	tests := []struct{ target, want string }{
+		{"/users/u-1/items?limit=%zz", `query parameter limit: "%zz" is not valid percent-encoding`},
+		{"/users/u-1/items?cursor=%%%", `query parameter cursor: "%%%" is not valid percent-encoding`},
+		{"/users/u-1/items?limit=", `query parameter limit "" must be a whole number`},
+		{"/users/u-1/items?limit=5&limit=6", "query parameter limit is given 2 times"},
+		{"/users/u-1/items?cursor=e30&cursor=e30", "query parameter cursor is given 2 times"},
+		{"/users/u-1/items?li%zzmit=5", `parameter name "li%zzmit" is not valid percent-encoding`},
+		{"/users/u-1/items?limit=5;cursor=e30", `"limit=5;cursor=e30" holds a ';'`},
+		{"/search?q=%zz", `query parameter q: "%zz" is not valid percent-encoding`},
+		{"/search?q=a&q=b", "query parameter q is given 2 times"},
+		{"/search?q=a&x%20y=%zz", `query parameter "x y": "%zz" is not valid`},
+		{"/search?q=a&limit=%2", `query parameter limit: "%2" is not valid percent-encoding`},
+		{"/search?q=a&cursor=" + strings.Repeat("%", 60), `"` + strings.Repeat("%", 40) + `"...`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			r := call(t, ts, "GET", tt.target, "", "")
+			if r.status != 400 {
+				t.Fatalf("status %d, want 400 (%s)", r.status, r.body)
+			}
+			if msg := r.errorMsg(t); !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q, want it to contain %q", msg, tt.want)
+			}
+		})
+	}
+	if len(db.queries) != 0 || len(db.scans) != 0 {
+		t.Errorf("%d Queries and %d Scans for refused requests, want none", len(db.queries), len(db.scans))
+	}
+
+	// Well-formed escapes and parameters the route does not read still work.
+	for _, target := range []string{"/users/u-1/items?limit=%35&x=1&x=2", "/search?q=a%20b&&limit=5"} {
+		if r := call(t, ts, "GET", target, "", ""); r.status != 200 {
+			t.Errorf("GET %s: status %d, want 200 (%s)", target, r.status, r.body)
+		}
 	}
 }
 

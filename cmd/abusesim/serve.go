@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -18,28 +19,40 @@ import (
 
 	"github.com/abusesim/abusesim/capacity"
 	refserver "github.com/abusesim/abusesim/reference-server"
+	"github.com/abusesim/abusesim/target"
 )
 
 // seedItemsOnCreate is how many items --create-table writes.
 const seedItemsOnCreate = 100
 
 type serveOptions struct {
-	profile     string
-	config      string
-	addr        string
-	table       string
-	endpoint    string
-	createTable bool
-	redisURL    string
-	ipHeader    string
+	profile          string
+	config           string
+	addr             string
+	table            string
+	endpoint         string
+	createTable      bool
+	redisURL         string
+	ipHeader         string
+	allowNonLoopback bool
+	aws              bool
 
 	stdout, stderr io.Writer
 	// ready, when set, is told the address the server listens on (tests).
 	ready func(addr string)
+	// dial and listen, when set, replace the network for DynamoDB and Redis
+	// connections and for the listener (tests).
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	listen func(network, addr string) (net.Listener, error)
 }
 
 func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
-	opts := &serveOptions{stdout: stdout, stderr: stderr}
+	return newServeCmdWith(&serveOptions{stdout: stdout, stderr: stderr})
+}
+
+// newServeCmdWith is newServeCmd filling opts, whose writers and hooks are
+// set already.
+func newServeCmdWith(opts *serveOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the reference server: the DynamoDB-backed API under test",
@@ -47,9 +60,16 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 (unprotected, seed or protected, or a YAML file given with --config) in front
 of a DynamoDB table. It listens on loopback unless --addr names another
 address. With --dynamodb-endpoint it talks to that DynamoDB-compatible
-endpoint with fake credentials; without it, to AWS through the SDK's default
-configuration (credentials chain, region, AWS_ENDPOINT_URL_DYNAMODB).
-It stops cleanly on Ctrl-C.`,
+endpoint with fake credentials (abusesim ddb-local is one); with --aws
+instead, to AWS through the SDK's default configuration (credentials chain,
+region, AWS_ENDPOINT_URL_DYNAMODB). One of the two is required, so a real
+table is only ever used when asked for by name.
+It stops cleanly on Ctrl-C.
+
+--addr, a --dynamodb-endpoint URL and a --redis address must be on loopback
+(127.0.0.0/8, ::1, localhost; a Redis unix socket is local too) unless
+--allow-non-loopback is given: the server is a test target with protections
+switched off on purpose, and its DynamoDB and Redis hold test data.`,
 		Example: `  # The protected profile against a local DynamoDB, creating the table
   abusesim serve --profile protected --dynamodb-endpoint http://127.0.0.1:8000 --create-table
 
@@ -63,30 +83,79 @@ It stops cleanly on Ctrl-C.`,
 			if opts.config != "" && cmd.Flags().Changed("profile") {
 				return usagef("--profile and --config both name a profile; give one")
 			}
-			if opts.table == "" {
-				return usagef("--table must not be empty")
-			}
 			return runServe(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.profile, "profile", refserver.ProfileProtected, "built-in profile: unprotected, seed or protected")
 	f.StringVar(&opts.config, "config", "", "profile YAML file (instead of --profile)")
-	f.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port, loopback unless --allow-non-loopback)")
 	f.StringVar(&opts.table, "table", "Items", "DynamoDB table")
-	f.StringVar(&opts.endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint URL (default: AWS, from the SDK's configuration)")
+	f.StringVar(&opts.endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint URL, on loopback unless --allow-non-loopback (or --aws)")
 	f.BoolVar(&opts.createTable, "create-table", false, "create the table and its GSI when missing, and seed a few items")
 	f.StringVar(&opts.redisURL, "redis", "", "Redis URL for limiter and dedupe state, e.g. redis://127.0.0.1:6379/0")
 	f.StringVar(&opts.ipHeader, "client-ip-header", "", "trust this header for the client IP (local runs only: anyone can forge it)")
+	f.BoolVar(&opts.aws, "aws", false, "use AWS DynamoDB through the SDK's default configuration instead of --dynamodb-endpoint")
+	f.BoolVar(&opts.allowNonLoopback, "allow-non-loopback", false,
+		"allow --addr, --dynamodb-endpoint and --redis outside loopback (127.0.0.0/8, ::1, localhost)")
 	return cmd
 }
 
+// validate checks the options before anything connects or listens: every
+// address must be on loopback unless allowNonLoopback says otherwise.
+func (o *serveOptions) validate() error {
+	if o.table == "" {
+		return usagef("--table must not be empty")
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", o.addr)
+	}
+	if !o.allowNonLoopback && !target.IsLoopbackHost(host) {
+		return usagef("--addr %q is not a loopback address; add --allow-non-loopback to serve on it", o.addr)
+	}
+
+	switch {
+	case o.endpoint == "" && !o.aws:
+		return usagef("give --dynamodb-endpoint URL (a local DynamoDB such as abusesim ddb-local, " +
+			"e.g. http://127.0.0.1:8000), or --aws to use AWS through the SDK's configuration")
+	case o.endpoint != "" && o.aws:
+		return usagef("give --dynamodb-endpoint or --aws, not both")
+	}
+	if o.endpoint != "" {
+		u, err := url.Parse(o.endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			return usagef("--dynamodb-endpoint %q: want a URL like http://127.0.0.1:8000", o.endpoint)
+		}
+		if !o.allowNonLoopback && !target.IsLoopbackHost(u.Hostname()) {
+			return usagef("--dynamodb-endpoint %q is not on loopback; add --allow-non-loopback to use it",
+				o.endpoint)
+		}
+	}
+
+	if o.redisURL != "" {
+		ro, err := redis.ParseURL(o.redisURL)
+		if err != nil {
+			return usagef("--redis: %w", err)
+		}
+		// The URL may hold a password: name only the host.
+		host, _, err := net.SplitHostPort(ro.Addr)
+		if ro.Network != "unix" && !o.allowNonLoopback && (err != nil || !target.IsLoopbackHost(host)) {
+			return usagef("--redis: host %q is not on loopback; add --allow-non-loopback to use it", host)
+		}
+	}
+	return nil
+}
+
 func runServe(ctx context.Context, opts *serveOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
 	prof, err := loadServeProfile(opts)
 	if err != nil {
 		return err
 	}
-	db, err := dynamoClient(ctx, opts.endpoint)
+	db, err := dynamoClient(ctx, opts.endpoint, opts.dial)
 	if err != nil {
 		return err
 	}
@@ -95,6 +164,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		ro, err := redis.ParseURL(opts.redisURL)
 		if err != nil {
 			return usagef("--redis: %w", err)
+		}
+		if opts.dial != nil {
+			ro.Dialer = opts.dial
 		}
 		c := redis.NewClient(ro)
 		defer c.Close()
@@ -150,11 +222,17 @@ func loadServeProfile(opts *serveOptions) (refserver.Profile, error) {
 }
 
 // dynamoClient talks to endpoint with fake credentials in us-east-1, or,
-// with no endpoint, to whatever the SDK's default configuration says.
-func dynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
+// with no endpoint, to whatever the SDK's default configuration says. A
+// non-nil dial replaces the endpoint client's dialer.
+func dynamoClient(ctx context.Context, endpoint string,
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*dynamodb.Client, error) {
 	if endpoint != "" {
+		hc := capacity.LocalHTTPClient(1024)
+		if dial != nil {
+			hc = hc.WithTransportOptions(func(t *http.Transport) { t.DialContext = dial })
+		}
 		// Fixed fake keys: local endpoints accept them; AWS would not.
-		return capacity.NewDynamoDBClient(endpoint, "", capacity.LocalHTTPClient(1024)), nil
+		return capacity.NewDynamoDBClient(endpoint, "", hc), nil
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -166,7 +244,11 @@ func dynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, error
 // listenAndServe serves h on opts.addr until ctx ends, then shuts down,
 // giving requests in flight five seconds.
 func listenAndServe(ctx context.Context, opts *serveOptions, h http.Handler, profile string) error {
-	ln, err := net.Listen("tcp", opts.addr)
+	listen := net.Listen
+	if opts.listen != nil {
+		listen = opts.listen
+	}
+	ln, err := listen("tcp", opts.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.addr, err)
 	}

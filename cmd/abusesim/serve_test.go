@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,10 +109,12 @@ func TestServeCLIErrors(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"unknown profile", []string{"serve", "--profile", "paranoid"}, exitUsage, "unprotected, seed, protected"},
-		{"profile and config", []string{"serve", "--profile", "seed", "--config", bad}, exitUsage, "give one"},
-		{"bad config names the field", []string{"serve", "--config", bad}, exitError, "rate_limt"},
-		{"missing config", []string{"serve", "--config", filepath.Join(dir, "none.yaml")}, exitError, "none.yaml"},
+		{"unknown profile", []string{"serve", "--profile", "paranoid", "--aws"}, exitUsage, "unprotected, seed, protected"},
+		{"profile and config", []string{"serve", "--profile", "seed", "--config", bad, "--aws"}, exitUsage, "give one"},
+		{"bad config names the field", []string{"serve", "--config", bad, "--dynamodb-endpoint", "http://127.0.0.1:1"},
+			exitError, "rate_limt"},
+		{"missing config", []string{"serve", "--config", filepath.Join(dir, "none.yaml"), "--dynamodb-endpoint",
+			"http://127.0.0.1:1"}, exitError, "none.yaml"},
 		{"bad redis url", []string{"serve", "--redis", "http://x", "--dynamodb-endpoint", "http://127.0.0.1:1"},
 			exitUsage, "--redis"},
 		{"seed needs redis", []string{"serve", "--profile", "seed", "--dynamodb-endpoint", "http://127.0.0.1:1"},
@@ -199,4 +203,129 @@ func TestServeSeedWithRedis(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve after cancel: %v", err)
 	}
+}
+
+// noNetwork is a dialer and a listener that record every attempt and make
+// none.
+type noNetwork struct {
+	mu      sync.Mutex
+	dials   []string
+	listens []string
+	onDial  func() // called after recording a dial, when set
+}
+
+func (n *noNetwork) dial(_ context.Context, network, addr string) (net.Conn, error) {
+	n.mu.Lock()
+	n.dials = append(n.dials, network+" "+addr)
+	n.mu.Unlock()
+	if n.onDial != nil {
+		n.onDial()
+	}
+	return nil, errors.New("test: no network")
+}
+
+func (n *noNetwork) listen(network, addr string) (net.Listener, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.listens = append(n.listens, network+" "+addr)
+	return nil, errors.New("test: no network")
+}
+
+func (n *noNetwork) attempts() (dials, listens []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.dials), slices.Clone(n.listens)
+}
+
+// runServeCmd runs the serve command with args, its network replaced by
+// nn, and returns its exit code and stderr.
+func runServeCmd(t *testing.T, ctx context.Context, nn *noNetwork, args ...string) (int, string) {
+	t.Helper()
+	var stderr syncBuffer
+	cmd := newServeCmdWith(&serveOptions{stdout: io.Discard, stderr: &stderr, dial: nn.dial, listen: nn.listen})
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(ctx)
+	return exitCode(ctx, &stderr, err), stderr.String()
+}
+
+// TestServeRefusesNonLoopbackBeforeAnyConnection checks that an address off
+// loopback is a usage error before serve dials or listens anything. The
+// network is replaced, so nothing is ever attempted for real.
+func TestServeRefusesNonLoopbackBeforeAnyConnection(t *testing.T) {
+	local := []string{"--dynamodb-endpoint", "http://127.0.0.1:1"}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"dynamodb endpoint", []string{"--dynamodb-endpoint", "http://192.0.2.1:8000", "--create-table"},
+			`--dynamodb-endpoint "http://192.0.2.1:8000" is not on loopback; add --allow-non-loopback`},
+		{"dynamodb endpoint by name", []string{"--dynamodb-endpoint", "https://dynamodb.us-east-1.amazonaws.com"},
+			"is not on loopback"},
+		{"dynamodb endpoint not a URL", []string{"--dynamodb-endpoint", "192.0.2.1:8000"},
+			"want a URL like http://127.0.0.1:8000"},
+		{"all interfaces", append([]string{"--addr", "0.0.0.0:8080"}, local...),
+			`--addr "0.0.0.0:8080" is not a loopback address; add --allow-non-loopback`},
+		{"no host", append([]string{"--addr", ":8080"}, local...), "is not a loopback address"},
+		{"addr without port", append([]string{"--addr", "127.0.0.1"}, local...), "want host:port"},
+		{"redis", append([]string{"--profile", "seed", "--redis", "redis://:secret@192.0.2.1:6379/0"}, local...),
+			`--redis: host "192.0.2.1" is not on loopback; add --allow-non-loopback`},
+		{"redis ipv6", append([]string{"--profile", "seed", "--redis", "redis://[2001:db8::1]:6379"}, local...),
+			`host "2001:db8::1" is not on loopback`},
+		{"no table named", nil, "give --dynamodb-endpoint URL"},
+		{"both", append([]string{"--aws"}, local...), "not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nn := &noNetwork{}
+			code, stderr := runServeCmd(t, context.Background(), nn, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitUsage, tt.wantErr)
+			}
+			if strings.Contains(stderr, "secret") {
+				t.Errorf("stderr %q shows the Redis password", stderr)
+			}
+			if dials, listens := nn.attempts(); len(dials) != 0 || len(listens) != 0 {
+				t.Errorf("dialled %v and listened on %v before refusing", dials, listens)
+			}
+		})
+	}
+}
+
+// TestServeAllowNonLoopback checks that --allow-non-loopback lets each
+// address through to the (replaced) network, which also shows the refusals
+// above would have been seen there.
+func TestServeAllowNonLoopback(t *testing.T) {
+	allow := "--allow-non-loopback"
+	t.Run("addr", func(t *testing.T) {
+		nn := &noNetwork{}
+		code, stderr := runServeCmd(t, context.Background(), nn,
+			allow, "--addr", "0.0.0.0:8080", "--dynamodb-endpoint", "http://192.0.2.1:8000")
+		if _, listens := nn.attempts(); code != exitError || !slices.Equal(listens, []string{"tcp 0.0.0.0:8080"}) {
+			t.Errorf("exit %d, listened on %v (stderr %q); want exit %d after listening on tcp 0.0.0.0:8080",
+				code, listens, stderr, exitError)
+		}
+	})
+	t.Run("dynamodb endpoint", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		nn := &noNetwork{onDial: cancel} // the SDK retries until the context ends
+		runServeCmd(t, ctx, nn, allow, "--dynamodb-endpoint", "http://192.0.2.1:8000", "--create-table")
+		if dials, _ := nn.attempts(); len(dials) == 0 || dials[0] != "tcp 192.0.2.1:8000" {
+			t.Errorf("dials %v, want tcp 192.0.2.1:8000 first", dials)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		nn := &noNetwork{onDial: cancel}
+		runServeCmd(t, ctx, nn, allow, "--profile", "seed", "--redis", "redis://192.0.2.1:6379/0",
+			"--dynamodb-endpoint", "http://127.0.0.1:1")
+		if dials, _ := nn.attempts(); len(dials) == 0 || dials[0] != "tcp 192.0.2.1:6379" {
+			t.Errorf("dials %v, want tcp 192.0.2.1:6379 first", dials)
+		}
+	})
 }
