@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -266,13 +267,18 @@ func (d *decoder) str(n ast.Node, field string) (string, bool) {
 // exponentNumber is a plain scalar with an exponent, such as 1e3.
 var exponentNumber = regexp.MustCompile(`^[-+]?([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$`)
 
+// bigInteger is a plain decimal integer too large for go-yaml, which then
+// leaves it a string.
+var bigInteger = regexp.MustCompile(`^[-+]?[1-9][0-9_]*$`)
+
 // isNumber reports whether n is a scalar read as a number.
 func isNumber(n ast.Node) bool {
 	switch v := n.(type) {
 	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
 		return true
 	case *ast.StringNode:
-		return v.Token.Type == token.StringType && exponentNumber.MatchString(v.Value)
+		return v.Token.Type == token.StringType &&
+			(exponentNumber.MatchString(v.Value) || bigInteger.MatchString(v.Value))
 	}
 	return false
 }
@@ -401,7 +407,7 @@ func (d *decoder) seq(n ast.Node, field string) ([]ast.Node, bool) {
 func describe(n ast.Node) string {
 	switch v := n.(type) {
 	case *ast.StringNode:
-		return fmt.Sprintf("string %q", v.Value)
+		return "string " + excerpt(v.Value)
 	case *ast.LiteralNode:
 		return "a block of text"
 	case *ast.IntegerNode:
@@ -419,4 +425,20 @@ func describe(n ast.Node) string {
 	default:
 		return n.Type().String()
 	}
+}
+
+// maxExcerpt is how many bytes of a value a message quotes.
+const maxExcerpt = 40
+
+// excerpt quotes s, escaped, cut to about its first maxExcerpt bytes: a
+// binary file read as YAML is one long string.
+func excerpt(s string) string {
+	if len(s) <= maxExcerpt {
+		return fmt.Sprintf("%q", s)
+	}
+	n := maxExcerpt
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:n], len(s))
 }

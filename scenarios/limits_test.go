@@ -44,6 +44,12 @@ func TestParseLimits(t *testing.T) {
 			17, 11, "classes[1].rate", "want a finite number, got 1e400"},
 		{"quoted number is a string", edit(t, "rate: 7", `rate: "7"`),
 			17, 11, "classes[1].rate", `got string "7"`},
+		{"integer too large for go-yaml", edit(t, "rcu: 5", "rcu: 99999999999999999999999"),
+			6, 8, "table.rcu", "integer 99999999999999999999999 is out of range"},
+		{"exponent too large for an integer", edit(t, "rcu: 5", "rcu: 1e20"),
+			6, 8, "table.rcu", "integer 1e20 is out of range"},
+		{"long value quoted in part", edit(t, "rate: 7", "rate: "+strings.Repeat("x", 4096)),
+			17, 11, "classes[1].rate", `got string "` + strings.Repeat("x", 40) + `"... (4096 bytes)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantProblem(t, tt.src, tt.line, tt.col, tt.field, tt.msg) })

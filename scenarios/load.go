@@ -3,6 +3,7 @@ package scenarios
 import (
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -24,22 +25,49 @@ const BuiltinPrefix = "builtin/"
 // the built-in scenario of that name: its base name without ".yaml", so
 // "scenarios/cost-amplification.yaml" finds the built-in even where no
 // such file exists. An unknown name is an error that lists the built-ins.
+// A directory is an error too, unless it is a bare name (no separator)
+// that a built-in has, as a results folder named after one may be. A file
+// larger than MaxFileBytes is refused without reading it all.
 func Load(pathOrName string) (*Scenario, error) {
-	if info, err := os.Stat(pathOrName); err == nil && info.Mode().IsRegular() {
-		data, err := os.ReadFile(pathOrName)
+	name := strings.TrimSuffix(filepath.Base(pathOrName), ".yaml")
+	info, err := os.Stat(pathOrName)
+	switch {
+	case err != nil: // no such file: look for a built-in
+	case !info.IsDir():
+		data, err := readFile(pathOrName)
 		if err != nil {
 			return nil, fmt.Errorf("load scenario: %w", err)
 		}
 		return Parse(pathOrName, data)
+	case strings.ContainsRune(pathOrName, filepath.Separator) || !slices.Contains(Builtins(), name):
+		return nil, fmt.Errorf("load scenario %q: it is a directory; give a scenario file "+
+			"such as %s", pathOrName, filepath.Join(pathOrName, "*.yaml"))
 	}
 
-	name := strings.TrimSuffix(filepath.Base(pathOrName), ".yaml")
 	data, err := builtins.ReadFile(name + ".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("load scenario %q: no such file and no built-in of that name "+
 			"(built-ins: %s)", pathOrName, strings.Join(Builtins(), ", "))
 	}
 	return Parse(BuiltinPrefix+name+".yaml", data)
+}
+
+// readFile reads at most MaxFileBytes of name, and fails if there is more.
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, sizeError(name)
+	}
+	return data, nil
 }
 
 // Builtins lists the names of the built-in scenarios, sorted.

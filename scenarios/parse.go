@@ -18,10 +18,15 @@ import (
 // *Error; several come back joined.
 //
 // A UTF-8 byte order mark at the start, which some Windows editors write,
-// is skipped.
+// is skipped. A file larger than MaxFileBytes, or nested deeper than
+// MaxNesting, is refused before it is parsed.
 func Parse(file string, data []byte) (*Scenario, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
-	f, err := parser.ParseBytes(data, 0)
+	tokens, err := tokenize(file, data)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, syntaxError(file, err)
 	}
@@ -278,7 +283,7 @@ func (d *decoder) profiles(n ast.Node, path string) []ProfileSpec {
 	// profile of that name exists, and whether the overrides name real
 	// profile fields, is the harness's and the reference server's to say,
 	// since this package may not import the reference server. spec.At lets
-	// them report the problem where it is.
+	// them report the problem where it is (abusesim validate asks them).
 	var specs []ProfileSpec
 	for i, pn := range nodes {
 		spec, ok := d.profile(pn, index(path, i))

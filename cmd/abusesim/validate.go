@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/abusesim/abusesim/scenarios"
+	"github.com/abusesim/abusesim/target/harness"
 )
 
 type validateOptions struct {
@@ -22,7 +25,9 @@ func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Check scenario files and report every problem with file:line:column",
 		Long: `Validate parses each scenario FILE (or built-in name) as run would and
 prints "FILE: ok" or one line per problem, as file:line:column: field: message,
-with the nearest valid name for a misspelt field. It sends no traffic.
+with the nearest valid name for a misspelt field. Profiles are resolved as
+run resolves them: an unknown base profile, or overrides the reference
+server's profile loader refuses, are problems. It sends no traffic.
 It exits 0 when every file is valid and 1 otherwise.`,
 		Example: `  abusesim validate scenarios/*.yaml
   abusesim validate my-scenario.yaml cost-amplification`,
@@ -38,7 +43,11 @@ func runValidate(opts *validateOptions) error {
 	bad := 0
 	var errs []error
 	for _, f := range opts.files {
-		if _, err := scenarios.Load(f); err != nil {
+		sc, err := scenarios.Load(f)
+		if err == nil {
+			err = checkProfiles(sc)
+		}
+		if err != nil {
 			bad++
 			errs = append(errs, err)
 			continue
@@ -51,3 +60,36 @@ func runValidate(opts *validateOptions) error {
 	}
 	return nil
 }
+
+// checkProfiles resolves each of the scenario's profiles as run will, so
+// an unknown base or a refused override is reported at its place in the
+// file rather than when the run starts.
+func checkProfiles(sc *scenarios.Scenario) error {
+	var errs []error
+	for _, spec := range sc.ProfileSpecs {
+		one := *sc
+		one.Profiles = []string{spec.Name}
+		if _, err := harness.Profiles(&one, nil); err != nil {
+			errs = append(errs, spec.At.Errorf("%s", loaderMessage(err)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// loaderMessage is the reference server's complaint about a profile
+// without what points into the YAML the harness built from base and
+// overrides, which the user never saw: the source excerpt after the first
+// line, "[line:col]" positions, and the location prefix harness adds.
+func loaderMessage(err error) string {
+	msg := err.Error()
+	var se *scenarios.Error
+	if errors.As(err, &se) {
+		msg = se.Msg
+	}
+	msg, _, _ = strings.Cut(msg, "\n")
+	msg = strings.ReplaceAll(msg, "refserver: ", "")
+	return internalPosition.ReplaceAllString(msg, "")
+}
+
+// internalPosition is how go-yaml names a place in the text it decoded.
+var internalPosition = regexp.MustCompile(`\[\d+:\d+\] `)
