@@ -26,11 +26,7 @@ func (o *object) enum(name, def string, values ...string) string {
 		return def
 	}
 	if !slices.Contains(values, v) {
-		hint := ""
-		if s := suggest(v, values); s != "" {
-			hint = fmt.Sprintf(" (did you mean %q?)", s)
-		}
-		o.errorf(name, "must be one of %s, got %q%s", strings.Join(values, ", "), v, hint)
+		o.errorf(name, "%s", notOneOf(v, values))
 		return def
 	}
 	return v
@@ -311,8 +307,12 @@ func (d *decoder) thresholds(n ast.Node, path string, s *Scenario) *Thresholds {
 		t.Profiles = d.strings(o.get("profiles"), o.field("profiles"))
 		for i, p := range t.Profiles {
 			if len(s.Profiles) > 0 && !slices.Contains(s.Profiles, p) {
+				hint := ""
+				if near := suggest(p, s.Profiles); near != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", near)
+				}
 				d.errorf(o.get("profiles"), index(o.field("profiles"), i),
-					"profile %q is not among the scenario's profiles (%s)", p, strings.Join(s.Profiles, ", "))
+					"profile %q is not among the scenario's profiles (%s)%s", p, strings.Join(s.Profiles, ", "), hint)
 			}
 		}
 	}

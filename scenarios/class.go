@@ -466,7 +466,7 @@ func (d *decoder) request(n ast.Node, path string) (Request, *object) {
 	if m, ok := o.str("method"); ok {
 		r.Method = m
 		if !slices.Contains(methods, m) {
-			o.errorf("method", "must be one of %s, got %q", strings.Join(methods, ", "), m)
+			o.errorf("method", "%s", notOneOf(m, methods))
 		}
 	}
 	if p, ok := o.str("path"); ok {
@@ -534,8 +534,7 @@ func (d *decoder) keys(n ast.Node, path string) Keys {
 	if dist, ok := o.str("distribution"); ok {
 		k.Distribution = dist
 		if !slices.Contains(distributions, dist) {
-			o.errorf("distribution", "must be one of %s, got %q",
-				strings.Join(distributions, ", "), dist)
+			o.errorf("distribution", "%s", notOneOf(dist, distributions))
 		}
 	}
 	if k.Distribution == DistZipf {

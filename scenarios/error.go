@@ -52,12 +52,22 @@ func joinErrors(errs []*Error) error {
 	return errors.Join(joined...)
 }
 
+// notOneOf is the message for a value outside values, with the nearest
+// valid one when it looks like a typo.
+func notOneOf(got string, values []string) string {
+	msg := fmt.Sprintf("must be one of %s, got %q", strings.Join(values, ", "), got)
+	if s := suggest(got, values); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return msg
+}
+
 // suggest returns the candidate nearest to name by edit distance, or ""
 // when none is near enough to be a likely typo.
 func suggest(name string, candidates []string) string {
 	best, bestDist := "", len(name)/2+2
 	for _, c := range candidates {
-		if d := levenshtein(strings.ToLower(name), c); d < bestDist {
+		if d := levenshtein(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
 	}

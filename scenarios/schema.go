@@ -176,7 +176,7 @@ func (docDuration) schema() map[string]any {
 
 func (docRate) schema() map[string]any {
 	return map[string]any{"oneOf": []any{
-		map[string]any{"type": "number", "minimum": 0, "maximum": MaxRPS},
+		map[string]any{"type": "number", "exclusiveMinimum": 0, "maximum": MaxRPS},
 		objectSchema(reflect.TypeFor[docRamp]()),
 	}}
 }
