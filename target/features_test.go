@@ -78,10 +78,10 @@ func TestPoissonArrivals(t *testing.T) {
 		Name: "p", Phases: constant(10*time.Second, 1000), Mix: []Request{get("/", 1)}, Arrival: ArrivalPoisson,
 	}}}
 	draw := func() []time.Duration {
-		next := newClassRun(&cfg, 0, "http://127.0.0.1:1", "127.0.0.1:1", discardLogger()).arrivals()
+		arr := newClassRun(&cfg, 0, "http://127.0.0.1:1", "127.0.0.1:1", discardLogger()).arrivals()
 		var out []time.Duration
 		for n := int64(0); ; n++ {
-			at, ok := next(n)
+			at, ok := arr.at(n)
 			if !ok {
 				return out
 			}
@@ -438,7 +438,7 @@ func TestRawStreamsEveryRequest(t *testing.T) {
 		Classes: []Class{{Name: "c", Phases: constant(time.Second, 50), Mix: []Request{get("/r", 1)}}},
 	})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if res.RawErr != nil || len(lines) != 11 || lines[0]+"\n" != RawHeader || !strings.HasPrefix(lines[1], "p1,c,/r,") ||
+	if res.RawErr != nil || len(lines) != 11 || lines[0]+"\n" != RawHeader || !strings.HasPrefix(lines[0], "profile,class,") || !strings.HasPrefix(lines[1], "p1,c,/r,") ||
 		!strings.Contains(lines[1], ",200,") {
 		t.Errorf("raw error %v, %d lines:\n%s", res.RawErr, len(lines), buf.String())
 	}

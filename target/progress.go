@@ -12,7 +12,7 @@ import (
 // Config.Progress and call Snapshot from another goroutine. The zero value
 // is ready to use; it is safe for concurrent use.
 type Progress struct {
-	sent, done, errors atomic.Int64
+	sent, done, errors, status5xx atomic.Int64
 
 	mu     sync.Mutex
 	recent *hdrhistogram.Histogram // latencies since the last Snapshot
@@ -24,7 +24,9 @@ type ProgressSnapshot struct {
 	At     time.Time
 	Sent   int64 // requests sent so far, all classes
 	Done   int64 // answers and transport errors so far
-	Errors int64 // transport errors and 5xx answers so far
+	Errors int64 // requests that got no HTTP answer (transport errors) so far
+	// Status5xx counts the 5xx answers so far: server errors, but answers.
+	Status5xx int64
 	// RPS is the rate of sends since the previous snapshot.
 	RPS float64
 	// P99 is the latency p99 (from the intended start) of the requests that
@@ -43,8 +45,11 @@ func (p *Progress) doneOne(code int, latencyUS int64) {
 		return
 	}
 	p.done.Add(1)
-	if code == 0 || code >= 500 {
+	switch {
+	case code == 0:
 		p.errors.Add(1)
+	case code >= 500:
+		p.status5xx.Add(1)
 	}
 	p.mu.Lock()
 	if p.recent == nil {
@@ -60,7 +65,8 @@ func (p *Progress) Snapshot(now time.Time) ProgressSnapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
-	s := ProgressSnapshot{At: now, Sent: p.sent.Load(), Done: p.done.Load(), Errors: p.errors.Load()}
+	s := ProgressSnapshot{At: now, Sent: p.sent.Load(), Done: p.done.Load(), Errors: p.errors.Load(),
+		Status5xx: p.status5xx.Load()}
 	if p.recent != nil && p.recent.TotalCount() > 0 {
 		s.P99 = time.Duration(p.recent.ValueAtQuantile(99)) * time.Microsecond
 		p.recent.Reset()

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// RawHeader is the first line Run writes to Config.Raw.
-const RawHeader = "tag,class,request,seq,intended_unix_ns,status,latency_us,service_us,retries\n"
+// RawHeader is the first line Run writes to Config.Raw. Its first column,
+// profile, holds Config.RawTag: the harness puts the profile there.
+const RawHeader = "profile,class,request,seq,intended_unix_ns,status,latency_us,service_us,retries\n"
 
 // rawLog streams one CSV line per finished request to a writer, so a run
 // can keep every request on disk without keeping any in memory. It is

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/abusesim/abusesim/scenarios"
 	"github.com/abusesim/abusesim/target"
 	"github.com/abusesim/abusesim/target/harness"
 )
@@ -66,10 +68,12 @@ URLs outside loopback are refused unless --allow-host names their host.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.url, "url", "", "target URL (required)")
-	f.StringVar(&opts.rate, "rate", "", "requests per second: 10000, or with a unit, 600/m; 0 with --concurrency for as fast as possible (required)")
+	f.StringVar(&opts.rate, "rate", "", fmt.Sprintf("requests per second, at most %d: 10000, or with a unit, 600/m; "+
+		"0 with --concurrency for as fast as possible (required)", scenarios.MaxRPS))
 	f.DurationVar(&opts.duration, "duration", 0, "how long to send (required)")
 	f.IntVar(&opts.connections, "connections", 0, "cap on open connections (default no cap)")
-	f.IntVar(&opts.concurrency, "concurrency", 0, "requests in flight at most; the clients when --rate is 0 (default 512)")
+	f.IntVar(&opts.concurrency, "concurrency", 0,
+		"requests in flight at most (default 512); with --rate 0, the number of clients, and then required")
 	f.StringVar(&opts.method, "method", "GET", "HTTP method")
 	f.StringArrayVar(&opts.headers, "header", nil, "request header \"Name: value\" (repeatable)")
 	f.StringVar(&opts.bodyFile, "body", "", "file whose content is the request body")
@@ -100,8 +104,17 @@ func (o *attackOptions) harnessOptions() (harness.AttackOptions, error) {
 	if err != nil {
 		return h, usagef("--rate: %w", err)
 	}
+	if rate > scenarios.MaxRPS {
+		return h, usagef("--rate %s: at most %d requests per second, as in scenarios", o.rate, scenarios.MaxRPS)
+	}
+	if rate > 0 && target.NewSchedule([]target.Phase{{Duration: o.duration, StartRPS: rate, EndRPS: rate}}).
+		Count(o.duration) == 0 {
+		return h, usagef("--rate %s for --duration %s holds no request: raise the rate or the duration",
+			o.rate, o.duration)
+	}
 	if rate == 0 && o.concurrency == 0 {
-		return h, usagef("--rate 0 means as fast as possible and needs --concurrency N")
+		return h, usagef("--rate 0 means as fast as possible and needs --concurrency N, the number of clients " +
+			"(the default of 512 is only for a positive --rate)")
 	}
 	protocols := map[string]target.Protocol{"http1": target.ProtocolHTTP1, "h2c": target.ProtocolH2C, "h2": target.ProtocolH2}
 	proto, ok := protocols[o.protocol]
@@ -142,8 +155,17 @@ func runAttack(ctx context.Context, opts *attackOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := harness.CheckAttack(h); err != nil {
+		if strings.Contains(err.Error(), "refusing non-loopback") {
+			return usagef("%w (on the command line: --allow-host HOST)", err)
+		}
+		return usagef("%w", err)
+	}
 	if h.OutDir == "" {
-		h.OutDir = "results/" + opts.now().UTC().Format("20060102T150405Z") + "-attack"
+		h.OutDir = freshDir(filepath.Join("results", opts.now().UTC().Format("20060102T150405Z")+"-attack"))
+	}
+	if err := checkWritable(h.OutDir); err != nil {
+		return usagef("--out: %w", err)
 	}
 	if opts.raw != "" {
 		f, err := os.Create(opts.raw)
@@ -158,9 +180,6 @@ func runAttack(ctx context.Context, opts *attackOptions) error {
 	sum, err := harness.Attack(ctx, h)
 	stop()
 	if err != nil {
-		if strings.Contains(err.Error(), "refusing non-loopback") {
-			return usagef("%w (on the command line: --allow-host HOST)", err)
-		}
 		return err
 	}
 

@@ -64,10 +64,16 @@ func startProgress(w io.Writer, p *target.Progress, total time.Duration, now fun
 	}
 }
 
-// progressLine formats one progress report.
+// progressLine formats one progress report. Past total the run is
+// waiting for its last answers, which the line says instead of an eta.
+// errors are requests with no HTTP answer, as in the summary; 5xx answers
+// are counted apart.
 func progressLine(s target.ProgressSnapshot, elapsed, total time.Duration) string {
-	eta := max(total-elapsed, 0)
-	return fmt.Sprintf("%s/%s  %.0f req/s  sent %d  errors %d  p99 %s  eta %s",
-		elapsed.Round(time.Second), total.Round(time.Second), s.RPS, s.Sent, s.Errors,
-		s.P99.Round(10*time.Microsecond), eta.Round(time.Second))
+	eta := "eta " + max(total-elapsed, 0).Round(time.Second).String()
+	if elapsed >= total {
+		elapsed, eta = total, "draining"
+	}
+	return fmt.Sprintf("%s/%s  %.0f req/s  sent %d  5xx %d  errors %d  p99 %s  %s",
+		elapsed.Round(time.Second), total.Round(time.Second), s.RPS, s.Sent, s.Status5xx, s.Errors,
+		s.P99.Round(10*time.Microsecond), eta)
 }

@@ -9,11 +9,23 @@ import (
 )
 
 func TestProgressLine(t *testing.T) {
-	got := progressLine(target.ProgressSnapshot{Sent: 1234, Errors: 5, RPS: 99.6, P99: 12345 * time.Microsecond},
-		7*time.Second+400*time.Millisecond, 30*time.Second)
-	want := "7s/30s  100 req/s  sent 1234  errors 5  p99 12.35ms  eta 23s"
-	if got != want {
-		t.Errorf("progressLine = %q, want %q", got, want)
+	snap := target.ProgressSnapshot{Sent: 1234, Errors: 5, Status5xx: 2, RPS: 99.6, P99: 12345 * time.Microsecond}
+	tests := []struct {
+		name           string
+		elapsed, total time.Duration
+		want           string
+	}{
+		{"running", 7*time.Second + 400*time.Millisecond, 30 * time.Second,
+			"7s/30s  100 req/s  sent 1234  5xx 2  errors 5  p99 12.35ms  eta 23s"},
+		{"draining", 10 * time.Second, 4 * time.Second,
+			"4s/4s  100 req/s  sent 1234  5xx 2  errors 5  p99 12.35ms  draining"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := progressLine(snap, tt.elapsed, tt.total); got != tt.want {
+				t.Errorf("progressLine = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

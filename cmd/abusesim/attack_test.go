@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/abusesim/abusesim/target/harness"
@@ -24,6 +25,10 @@ func TestAttackUsageErrors(t *testing.T) {
 		{"no duration", []string{"--url", "http://127.0.0.1:1/", "--rate", "5"}, "--duration"},
 		{"bad shard", []string{"--url", "http://127.0.0.1:1/", "--rate", "5", "--duration", "1s", "--shard", "4/3"}, "i/N"},
 		{"bad header", []string{"--url", "http://127.0.0.1:1/", "--rate", "5", "--duration", "1s", "--header", "nocolon"}, "Name: value"},
+		{"rate over the cap", []string{"--url", "http://127.0.0.1:1/", "--rate", "1e8", "--duration", "1s"}, "--rate 1e8: at most 1000000"},
+		{"ftp url", []string{"--url", "ftp://127.0.0.1:1/", "--rate", "5", "--duration", "1s"}, "http or https"},
+		{"credentials in url", []string{"--url", "http://user@127.0.0.1:1/", "--rate", "5", "--duration", "1s"}, "credentials"},
+		{"schedule with no request", []string{"--url", "http://127.0.0.1:1/", "--rate", "10/h", "--duration", "1s"}, "holds no request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,5 +122,27 @@ func TestFailedThresholdsExitCode(t *testing.T) {
 	}
 	if err := checkThresholds(&out, &harness.Summary{}); err != nil {
 		t.Errorf("no thresholds gave %v", err)
+	}
+}
+
+// A bad --out is refused before a single request is sent.
+func TestAttackChecksOutFirst(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+
+	for name, out := range map[string]string{"existing file": file, "folder under a file": filepath.Join(file, "sub")} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "attack", "--url", srv.URL+"/", "--rate", "100", "--duration", "200ms",
+				"--out", out)
+			if code != exitUsage || !strings.Contains(stderr, "--out") {
+				t.Errorf("exit %d, stderr %q; want %d naming --out", code, stderr, exitUsage)
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("server saw %d requests, want none", n)
 	}
 }

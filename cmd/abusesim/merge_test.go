@@ -108,3 +108,30 @@ func TestShardsMergeToSingleRun(t *testing.T) {
 		}
 	}
 }
+
+// merge refuses a folder given twice and warns about a set that misses
+// shards.
+func TestMergeChecksTheSet(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := t.TempDir()
+	s1 := filepath.Join(dir, "s1")
+	code, _, stderr := runCLI(t, "attack", "--url", srv.URL+"/", "--rate", "20", "--duration", "200ms",
+		"--shard", "1/2", "--out", s1)
+	if code != 0 {
+		t.Fatalf("attack: exit %d: %s", code, stderr)
+	}
+
+	code, _, stderr = runCLI(t, "merge", s1, s1, "--out", filepath.Join(dir, "m1"))
+	if code != exitUsage || !strings.Contains(stderr, "same folder") {
+		t.Errorf("merge s1 s1: exit %d, stderr %q; want %d and same folder", code, stderr, exitUsage)
+	}
+	code, _, stderr = runCLI(t, "merge", s1, "--out", s1)
+	if code != exitUsage || !strings.Contains(stderr, "overwrite") {
+		t.Errorf("merge s1 --out s1: exit %d, stderr %q; want %d", code, stderr, exitUsage)
+	}
+	code, _, stderr = runCLI(t, "merge", s1, "--out", filepath.Join(dir, "m2"))
+	if code != 0 || !strings.Contains(stderr, "warning: the merge holds only shards 1/2") {
+		t.Errorf("merge s1: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+}

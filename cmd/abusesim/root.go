@@ -17,20 +17,21 @@ import (
 func execute(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	msg := stopMessage(root, args)
 	go func() {
 		<-sigs
-		fmt.Fprintln(stderr, "abusesim: stopping; writing partial results (press Ctrl-C again to quit at once)")
+		fmt.Fprintln(stderr, msg)
 		cancel()
 		<-sigs
 		os.Exit(exitInterrupted)
 	}()
 
-	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	return exitCode(ctx, stderr, err)
 }
@@ -51,8 +52,17 @@ abuse and reports cost and latency for each.`,
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(stdout, stderr), newVersionCmd(stdout))
 	root.AddCommand(newValidateCmd(stdout, stderr), newScenariosCmd(stdout))
-	root.AddCommand(newAttackCmd(stdout, stderr), newMergeCmd(stdout))
+	root.AddCommand(newAttackCmd(stdout, stderr), newMergeCmd(stdout, stderr))
 	root.AddCommand(newDDBLocalCmd(stdout, stderr))
 	root.AddCommand(newServeCmd(stdout, stderr))
 	return root
+}
+
+// stopMessage is what the first signal prints for the command args name:
+// only run and attack have partial results to write.
+func stopMessage(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil && (c.Name() == "run" || c.Name() == "attack") {
+		return "abusesim: stopping; writing partial results (press Ctrl-C again to quit at once)"
+	}
+	return "abusesim: stopping (press Ctrl-C again to quit at once)"
 }

@@ -135,6 +135,11 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if sum.Interrupted && len(sum.Profiles) == 0 {
+		fmt.Fprintf(opts.stderr, "abusesim: interrupted before any profile finished; %s records "+
+			"the interruption and holds no results\n", filepath.Join(opts.out, "summary.json"))
+		return nil
+	}
 	fmt.Fprintf(opts.stdout, "\nresults: %s (summary.json, latency.png, capacity.png, cost.png)\n", opts.out)
 	if sum.Interrupted {
 		fmt.Fprintln(opts.stderr, "abusesim: interrupted; the results above are partial")

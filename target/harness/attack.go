@@ -115,6 +115,21 @@ func Attack(ctx context.Context, opts AttackOptions) (*Summary, error) {
 	return sum, nil
 }
 
+// CheckAttack reports what Attack would refuse in opts (a URL it cannot
+// target, a bad template, a schedule with no request) without sending
+// anything or dialing anyone, so a caller can check its options before it
+// spends time on anything else.
+func CheckAttack(opts AttackOptions) error {
+	cfg, err := attackConfig(opts)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return fmt.Errorf("harness: attack: %w", err)
+	}
+	return nil
+}
+
 func attackConfig(opts AttackOptions) (target.Config, error) {
 	u, err := url.Parse(opts.URL)
 	if err != nil {
@@ -122,6 +137,10 @@ func attackConfig(opts AttackOptions) (target.Config, error) {
 	}
 	if u.Scheme == "" || u.Host == "" {
 		return target.Config{}, fmt.Errorf("url %q: want an absolute URL such as http://127.0.0.1:8080/items/1", opts.URL)
+	}
+	if u.User != nil {
+		return target.Config{}, fmt.Errorf("url %q: credentials in the URL are not sent; "+
+			"use a header such as Authorization", opts.URL)
 	}
 	// The path as written, not as url re-escapes it: {{...}} placeholders
 	// must reach the template parser intact.
@@ -164,6 +183,10 @@ func attackConfig(opts AttackOptions) (target.Config, error) {
 		c.Executor, c.Clients = target.Concurrency, opts.Concurrency
 	default:
 		c.Phases = []target.Phase{{Duration: opts.Duration, StartRPS: opts.Rate, EndRPS: opts.Rate}}
+		if target.NewSchedule(c.Phases).Count(opts.Duration) == 0 {
+			return target.Config{}, fmt.Errorf("rate %.3g/s for %v holds no request: raise the rate or the duration",
+				opts.Rate, opts.Duration)
+		}
 	}
 	return target.Config{
 		BaseURL:    u.Scheme + "://" + u.Host,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"image/png"
 	"log/slog"
 	"os"
@@ -185,6 +186,7 @@ func TestRunRejectsUnknownProfile(t *testing.T) {
 func TestRunInterruptedWhileSeeding(t *testing.T) {
 	sc := parseSmall(t)
 	sc.Table.Items.Count = 5_000_000
+	sc.Seed = 42
 	ctx, cancel := context.WithCancel(t.Context())
 	started := make(chan struct{})
 	go func() {
@@ -201,8 +203,19 @@ func TestRunInterruptedWhileSeeding(t *testing.T) {
 		t.Errorf("got interrupted=%v with %d profiles, want an interrupted run with none",
 			sum.Interrupted, len(sum.Profiles))
 	}
-	if _, err := ReadSummary(filepath.Join(out, "summary.json")); err != nil {
-		t.Errorf("summary.json after an interrupted set-up: %v", err)
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatalf("summary.json after an interrupted set-up: %v", err)
+	}
+	var doc struct {
+		Profiles json.RawMessage `json:"profiles"`
+		Seed     int64           `json:"seed"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if string(doc.Profiles) != "[]" || doc.Seed != 42 {
+		t.Errorf("summary.json has profiles %s and seed %d, want [] and the scenario's 42", doc.Profiles, doc.Seed)
 	}
 }
 

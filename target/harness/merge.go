@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -79,64 +81,148 @@ func writeHistograms(dir string, res *target.Result) error {
 // Merge combines the results of shards of one run, each in its own
 // folder, into out: counts are added, and latency figures come from the
 // shards' histograms added together, never from averaged percentiles.
-// Capacity figures are added too (each shard's embedded table is its own).
-// The per-second interval logs are merged second by second, aligned on
-// each shard's start.
+// Consumed capacity is added (each shard's embedded table is its own) and
+// priced again as one run; peaks per second come from the shards'
+// capacity.csv added second by second. The per-second interval logs are
+// merged second by second, aligned on each shard's start. out gets the
+// files a merge can be merged from again: summary.json and, per profile,
+// histograms.json, latency.hlog and capacity.csv.
+//
+// Merge refuses, with an error wrapping ErrBadMerge, the same folder or
+// shard twice, shards of different splits and an out that is or lies in
+// an input. A set missing some shards is merged; the summary's Shard then
+// lists the shards held ("1,2/3") and a note says which are missing.
 func Merge(dirs []string, out string) (*Summary, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("harness: merge: no result folders")
 	}
-	var merged *Summary
-	hists := map[string]map[string]*mergedClass{} // profile -> class -> histograms
-	logs := map[string]map[string]map[int64]*hdrhistogram.Histogram{}
+	if err := checkMergePaths(dirs, out); err != nil {
+		return nil, fmt.Errorf("harness: merge: %w", err)
+	}
+	m := &merger{hists: map[string]map[string]*mergedClass{},
+		logs:     map[string]map[string]map[int64]*hdrhistogram.Histogram{},
+		capacity: map[string]capacitySeries{}, noCapacity: map[string]bool{}}
 	for _, dir := range dirs {
-		s, err := ReadSummary(filepath.Join(dir, "summary.json"))
-		if err != nil {
-			return nil, fmt.Errorf("harness: merge: %w", err)
-		}
-		if merged == nil {
-			merged = emptyLike(s)
-		} else if err := sameRun(merged, s); err != nil {
+		if err := m.add(dir); err != nil {
 			return nil, fmt.Errorf("harness: merge %s: %w", dir, err)
 		}
-		merged.Interrupted = merged.Interrupted || s.Interrupted
-		for pi, p := range s.Profiles {
-			addProfile(&merged.Profiles[pi], p)
-			if err := readHistograms(filepath.Join(dir, p.Name), hists, p.Name); err != nil {
-				return nil, fmt.Errorf("harness: merge %s: %w", dir, err)
-			}
-			if err := readIntervalLog(filepath.Join(dir, p.Name, "latency.hlog"), logs, p.Name); err != nil {
-				return nil, fmt.Errorf("harness: merge %s: %w", dir, err)
-			}
-		}
 	}
+	merged := m.finish(len(dirs))
+	if out == "" {
+		return merged, nil
+	}
+	return merged, m.write(out)
+}
 
+// merger adds result folders together.
+type merger struct {
+	sum        *Summary
+	shards     shardSet
+	hists      map[string]map[string]*mergedClass // profile -> class -> histograms
+	logs       map[string]map[string]map[int64]*hdrhistogram.Histogram
+	capacity   map[string]capacitySeries // profile -> per-second capacity
+	noCapacity map[string]bool           // profile -> some shard had no capacity.csv
+}
+
+func (m *merger) add(dir string) error {
+	s, err := ReadSummary(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return err
+	}
+	set, err := parseShardSet(s.Shard)
+	if err != nil {
+		return err
+	}
+	if m.sum == nil {
+		m.sum, m.shards = emptyLike(s), set
+	} else if err := sameRun(m.sum, s); err != nil {
+		return err
+	} else if err := m.shards.add(set); err != nil {
+		return err
+	}
+	m.sum.Interrupted = m.sum.Interrupted || s.Interrupted
+	for pi, p := range s.Profiles {
+		addProfile(&m.sum.Profiles[pi], p)
+		pdir := filepath.Join(dir, p.Name)
+		if err := readHistograms(pdir, m.hists, p.Name); err != nil {
+			return err
+		}
+		if err := readIntervalLog(filepath.Join(pdir, "latency.hlog"), m.logs, p.Name); err != nil {
+			return err
+		}
+		if m.capacity[p.Name] == nil {
+			m.capacity[p.Name] = capacitySeries{}
+		}
+		found, err := readCapacityCSV(pdir, m.capacity[p.Name])
+		if err != nil {
+			return err
+		}
+		m.noCapacity[p.Name] = m.noCapacity[p.Name] || !found
+	}
+	return nil
+}
+
+// finish sets the figures that are not sums and returns the merged
+// summary.
+func (m *merger) finish(folders int) *Summary {
+	merged := m.sum
 	for pi := range merged.Profiles {
 		p := &merged.Profiles[pi]
 		for ci := range p.Classes {
 			c := &p.Classes[ci]
-			if mc := hists[p.Name][c.Name]; mc != nil {
+			if mc := m.hists[p.Name][c.Name]; mc != nil {
 				mc.apply(c)
 			}
 		}
+		if m.noCapacity[p.Name] {
+			m.capacity[p.Name] = nil
+			if p.Capacity.PeakRCUPerSecond > 0 || p.Capacity.PeakWCUPerSecond > 0 {
+				merged.Notes = append(merged.Notes, fmt.Sprintf("profile %s: a shard has no capacity.csv, "+
+					"so peak RCU/WCU per second is the sum of the shards' peaks, an upper bound", p.Name))
+			}
+		}
+		applyCapacity(p, m.capacity[p.Name])
 	}
-	merged.Shard = ""
-	merged.Notes = append(merged.Notes, fmt.Sprintf("merged from %d result folders", len(dirs)))
-	if out == "" {
-		return merged, nil
+	merged.Shard = m.shards.label()
+	merged.Notes = append(merged.Notes, fmt.Sprintf("merged from %d result folders", folders))
+	if missing := m.shards.missing(); len(missing) > 0 {
+		merged.Notes = append(merged.Notes, fmt.Sprintf("incomplete: shards %s of %d are missing, "+
+			"so the figures cover only part of the run", joinInts(missing), len(m.shards.have)))
 	}
+	return merged
+}
+
+// write writes the merged results into out.
+func (m *merger) write(out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return merged, fmt.Errorf("harness: merge: %w", err)
+		return fmt.Errorf("harness: merge: %w", err)
 	}
-	for _, p := range merged.Profiles {
-		if err := writeMergedLog(filepath.Join(out, p.Name), merged.StartedAt, logs[p.Name]); err != nil {
-			return merged, err
+	for _, p := range m.sum.Profiles {
+		dir := filepath.Join(out, p.Name)
+		if err := writeMergedLog(dir, m.sum.StartedAt, m.logs[p.Name]); err != nil {
+			return err
+		}
+		if err := writeMergedHistograms(dir, p, m.hists[p.Name]); err != nil {
+			return err
+		}
+		if series := m.capacity[p.Name]; series != nil {
+			if err := writeMergedCapacity(dir, m.sum.StartedAt, p, series); err != nil {
+				return err
+			}
 		}
 	}
-	if err := merged.WriteJSON(filepath.Join(out, "summary.json")); err != nil {
-		return merged, fmt.Errorf("harness: merge: %w", err)
+	if err := m.sum.WriteJSON(filepath.Join(out, "summary.json")); err != nil {
+		return fmt.Errorf("harness: merge: %w", err)
 	}
-	return merged, nil
+	return nil
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // emptyLike returns s with its profiles' classes zeroed, ready to add to.
@@ -228,9 +314,51 @@ type mergedClass struct {
 	parts            map[string][2]*hdrhistogram.Histogram // "request/NAME" etc. -> latency, service
 }
 
+// breakdownKinds pairs each kind of breakdown with its list in a class
+// summary.
+func breakdownKinds(c *ClassSummary) map[string][]BreakdownSummary {
+	return map[string][]BreakdownSummary{"request": c.ByRequest, "phase": c.ByPhase, "family": c.ByStatusFamily}
+}
+
+// encode returns the merged histograms of class c as histograms.json holds
+// them, so a merged folder can itself be merged.
+func (mc *mergedClass) encode(c *ClassSummary) classHistograms {
+	ch := classHistograms{Name: c.Name, Latency: encodeHist(mc.latency), Service: encodeHist(mc.service)}
+	parts := func(kind string, bs []BreakdownSummary) []breakdownHistogram {
+		var out []breakdownHistogram
+		for _, b := range bs {
+			if h, ok := mc.parts[kind+"/"+b.Name]; ok {
+				out = append(out, breakdownHistogram{Name: b.Name, Latency: encodeHist(h[0]), Service: encodeHist(h[1])})
+			}
+		}
+		return out
+	}
+	ch.ByRequest, ch.ByPhase = parts("request", c.ByRequest), parts("phase", c.ByPhase)
+	ch.ByFamily = parts("family", c.ByStatusFamily)
+	return ch
+}
+
+// writeMergedHistograms writes dir/histograms.json for merged profile p.
+func writeMergedHistograms(dir string, p ProfileSummary, hists map[string]*mergedClass) error {
+	all := []classHistograms{}
+	for i := range p.Classes {
+		if mc := hists[p.Classes[i].Name]; mc != nil {
+			all = append(all, mc.encode(&p.Classes[i]))
+		}
+	}
+	data, err := json.Marshal(all)
+	if err != nil {
+		return fmt.Errorf("harness: merge: encode histograms: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, histogramsFile), data); err != nil {
+		return fmt.Errorf("harness: merge: %w", err)
+	}
+	return nil
+}
+
 func (mc *mergedClass) apply(c *ClassSummary) {
 	c.LatencyMs, c.ServiceLatencyMs = percentiles(mc.latency), percentiles(mc.service)
-	for kind, bs := range map[string][]BreakdownSummary{"request": c.ByRequest, "phase": c.ByPhase, "family": c.ByStatusFamily} {
+	for kind, bs := range breakdownKinds(c) {
 		for i := range bs {
 			if h, ok := mc.parts[kind+"/"+bs[i].Name]; ok {
 				bs[i].LatencyMs, bs[i].ServiceLatencyMs = percentiles(h[0]), percentiles(h[1])
@@ -240,9 +368,14 @@ func (mc *mergedClass) apply(c *ClassSummary) {
 }
 
 func readHistograms(dir string, into map[string]map[string]*mergedClass, profile string) error {
-	data, err := os.ReadFile(filepath.Join(dir, histogramsFile))
+	path := filepath.Join(dir, histogramsFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no %s: latency cannot be merged exactly without it "+
+			"(results written before abusesim kept histograms.json have none)", path)
+	}
 	if err != nil {
-		return fmt.Errorf("read histograms (results from before histograms.json cannot be merged exactly): %w", err)
+		return fmt.Errorf("read histograms: %w", err)
 	}
 	var all []classHistograms
 	if err := json.Unmarshal(data, &all); err != nil {

@@ -97,7 +97,7 @@ func writeCharts(out string, sum *Summary, series []profileSeries) error {
 		profiles = append(profiles, chartProfile(sum.Profiles[i], s))
 	}
 	if _, err := charts.Write(out, profiles); err != nil {
-		return fmt.Errorf("harness: charts: %w", err)
+		return fmt.Errorf("harness: %w", err) // charts errors name themselves
 	}
 	return nil
 }

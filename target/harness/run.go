@@ -43,7 +43,7 @@ type Options struct {
 	// Shard runs only one slice of the traffic; see target.Shard.
 	Shard target.Shard
 	// Raw, when set, receives one CSV line per request of every profile
-	// (target.RawHeader; the profile in the tag column).
+	// (target.RawHeader; the profile in its first column).
 	Raw io.Writer
 	// Redis serves the profiles that keep limiter state in Redis (the
 	// seed profile). Nil: Run starts a private redis-server on loopback
@@ -96,6 +96,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		DurationS: sc.Duration.Seconds(),
 		Seed:      sc.Seed,
 		Notes:     plan.notes,
+		Profiles:  []ProfileSummary{}, // [] in summary.json when none finished, never null
 		Shard:     shardLabel(opts.Shard),
 	}
 	for _, n := range plan.notes {

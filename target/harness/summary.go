@@ -32,7 +32,8 @@ type Summary struct {
 	Thresholds       []ThresholdResult `json:"thresholds,omitempty"`
 	ThresholdsPassed *bool             `json:"thresholds_passed,omitempty"`
 	// Shard is "i/N" (i from 1) when this is one slice of a sharded run;
-	// abusesim merge combines the slices.
+	// abusesim merge combines the slices, and a merge missing some of
+	// them lists those it holds ("1,2/3"). Empty for a whole run.
 	Shard string `json:"shard,omitempty"`
 }
 
