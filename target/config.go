@@ -51,9 +51,12 @@ type Config struct {
 	// RawHeader), streamed through a buffer so no request is kept in
 	// memory; RawTag fills its first column (the harness puts the profile
 	// there). Lines are in finishing order. Result.RawErr reports a failed
-	// write; recording goes on without the raw file.
-	Raw    io.Writer
-	RawTag string
+	// write; recording goes on without the raw file. RawHeader is written
+	// first unless RawAppend says the writer already holds it (a run after
+	// another into the same file).
+	Raw       io.Writer
+	RawTag    string
+	RawAppend bool
 
 	// StdClient makes every class use net/http even where the generator
 	// would give each worker its own plain HTTP/1.1 connection (see the

@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	raw := newRawLog(cfg.Raw, cfg.RawTag)
+	raw := newRawLog(cfg.Raw, cfg.RawTag, cfg.RawAppend)
 	runs := make([]*classRun, len(cfg.Classes))
 	for i := range cfg.Classes {
 		runs[i] = newClassRun(&cfg, i, strings.TrimSuffix(base.String(), "/"), base.Host, logger)

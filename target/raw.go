@@ -23,12 +23,14 @@ type rawLog struct {
 	err error
 }
 
-func newRawLog(w io.Writer, tag string) *rawLog {
+func newRawLog(w io.Writer, tag string, headed bool) *rawLog {
 	if w == nil {
 		return nil
 	}
 	l := &rawLog{w: bufio.NewWriterSize(w, 1<<16), tag: tag}
-	_, l.err = l.w.WriteString(RawHeader)
+	if !headed {
+		_, l.err = l.w.WriteString(RawHeader)
+	}
 	return l
 }
 

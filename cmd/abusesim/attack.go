@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,6 +137,11 @@ func (o *attackOptions) harnessOptions() (harness.AttackOptions, error) {
 		if h.Headers == nil {
 			h.Headers = map[string]string{}
 		}
+		for prev := range h.Headers {
+			if http.CanonicalHeaderKey(prev) == http.CanonicalHeaderKey(name) {
+				return h, usagef("--header %s given twice: give each header once (join values with a comma)", name)
+			}
+		}
 		h.Headers[name] = value
 	}
 	if o.shard != "" {
@@ -176,6 +183,7 @@ func runAttack(ctx context.Context, opts *attackOptions) error {
 		h.Raw = f
 	}
 	h.Progress = &target.Progress{}
+	h.Logger = slog.New(newLineHandler(opts.stderr))
 	stop := startProgress(opts.stderr, h.Progress, h.Duration, opts.now)
 	sum, err := harness.Attack(ctx, h)
 	stop()
@@ -202,6 +210,10 @@ func printAttack(w io.Writer, sum *harness.Summary) {
 	fmt.Fprintf(w, "schedule lag ms:                p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
 		c.ScheduleLagMs.P50, c.ScheduleLagMs.P90, c.ScheduleLagMs.P99, c.ScheduleLagMs.Max)
 	fmt.Fprintf(w, "status: %s\n", formatStatus(c.Status))
+	if c.Aborted > 0 {
+		fmt.Fprintf(w, "aborted: %d requests were still in flight when the run was interrupted\n", c.Aborted)
+	}
+	printErrorReasons(w, sum)
 }
 
 func formatStatus(status map[string]int64) string {

@@ -29,6 +29,10 @@ func TestAttackUsageErrors(t *testing.T) {
 		{"ftp url", []string{"--url", "ftp://127.0.0.1:1/", "--rate", "5", "--duration", "1s"}, "http or https"},
 		{"credentials in url", []string{"--url", "http://user@127.0.0.1:1/", "--rate", "5", "--duration", "1s"}, "credentials"},
 		{"schedule with no request", []string{"--url", "http://127.0.0.1:1/", "--rate", "10/h", "--duration", "1s"}, "holds no request"},
+		{"header twice", []string{"--url", "http://127.0.0.1:1/", "--rate", "5", "--duration", "1s",
+			"--header", "X-Api-Key: a", "--header", "x-api-key: b"}, "given twice"},
+		{"h2 over http", []string{"--url", "http://127.0.0.1:1/", "--rate", "5", "--duration", "1s", "--protocol", "h2"},
+			"needs an https:// target"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,7 +46,9 @@ its summary.json then names the shards it holds ("shard": "1,2/3").`,
 				fmt.Fprintf(stderr, "abusesim: warning: the merge holds only shards %s; "+
 					"add the missing shards' folders for the whole run\n", sum.Shard)
 			}
-			return nil
+			// The scenario's thresholds, checked against the merged whole:
+			// exit 3 when one fails, as run does.
+			return checkThresholds(stdout, sum)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder for the merged results (required)")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -33,6 +34,7 @@ func printSummary(w io.Writer, sum *harness.Summary) {
 		}
 	}
 	tw.Flush()
+	printErrorReasons(w, sum)
 	if dropped > 0 {
 		fmt.Fprintf(w, "note: %d requests were dropped: every worker was busy past their start time; "+
 			"raise the class's workers or lower its rate (the server may simply be too slow)\n", dropped)
@@ -48,6 +50,31 @@ func printSummary(w io.Writer, sum *harness.Summary) {
 			c.ReadThrottleEvents+c.WriteThrottleEvents, p.Cost.OnDemandUSDPerHour, p.Cost.ProvisionedUSD)
 	}
 	tw.Flush()
+}
+
+// printErrorReasons says why requests got no answer, class by class, most
+// frequent reason first.
+func printErrorReasons(w io.Writer, sum *harness.Summary) {
+	for _, p := range sum.Profiles {
+		for _, c := range p.Classes {
+			if c.Errors == 0 {
+				continue
+			}
+			reasons := make([]string, 0, len(c.ErrorReasons))
+			for r := range c.ErrorReasons {
+				reasons = append(reasons, r)
+			}
+			sort.Slice(reasons, func(i, j int) bool {
+				ni, nj := c.ErrorReasons[reasons[i]], c.ErrorReasons[reasons[j]]
+				return ni > nj || ni == nj && reasons[i] < reasons[j]
+			})
+			parts := make([]string, len(reasons))
+			for i, r := range reasons {
+				parts[i] = fmt.Sprintf("%d %s", c.ErrorReasons[r], r)
+			}
+			fmt.Fprintf(w, "note: %s %s: %d requests got no answer: %s\n", p.Name, c.Name, c.Errors, strings.Join(parts, "; "))
+		}
+	}
 }
 
 // successCell is the share of 2xx answers, or "-" when nothing was sent.

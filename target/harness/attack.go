@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,6 +60,9 @@ type AttackOptions struct {
 	Shard target.Shard
 	// Raw, when set, receives one CSV line per request (target.RawHeader).
 	Raw io.Writer
+	// Logger receives the generator's warnings (the first transport error,
+	// say); nil discards them.
+	Logger *slog.Logger
 }
 
 // Attack runs opts and returns a summary with the same contract as Run's:
@@ -70,6 +74,7 @@ func Attack(ctx context.Context, opts AttackOptions) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: attack: %w", err)
 	}
+	cfg.Logger = opts.Logger
 	res, err := target.Run(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("harness: attack: %w", err)

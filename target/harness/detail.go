@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -80,34 +81,78 @@ func checkThresholds(sc *scenarios.Scenario, ps ProfileSummary) []ThresholdResul
 		if cs == nil {
 			continue
 		}
-		add := func(metric string, limit, value float64, atLeast bool) {
-			passed := value <= limit
-			if atLeast {
-				passed = value >= limit
-			}
+		add := func(metric string, limit float64) {
+			value := thresholdValue(metric, cs)
 			out = append(out, ThresholdResult{Profile: ps.Name, Class: c.Name, Metric: metric,
-				Limit: limit, Value: value, Passed: passed})
-		}
-		share := func(n int64) float64 {
-			if cs.Sent == 0 {
-				return 0
-			}
-			return float64(n) / float64(cs.Sent)
+				Limit: limit, Value: value, Passed: thresholdPassed(metric, limit, value)})
 		}
 		if th.P99 > 0 {
-			add("p99_ms", float64(th.P99.Microseconds())/1000, cs.LatencyMs.P99, false)
+			add("p99_ms", float64(th.P99.Microseconds())/1000)
 		}
 		if th.ErrorRate != nil {
-			add("error_rate", *th.ErrorRate, share(cs.Errors+count5xx(cs.Status)), false)
+			add("error_rate", *th.ErrorRate)
 		}
 		if th.Share429 != nil {
-			add("share_429", *th.Share429, share(cs.Status["429"]), false)
+			add("share_429", *th.Share429)
 		}
 		if th.MinSuccess != nil {
-			add("min_success", *th.MinSuccess, share(cs.OK), true)
+			add("min_success", *th.MinSuccess)
 		}
 	}
 	return out
+}
+
+// thresholdValue is a class's figure for a threshold metric: p99_ms,
+// error_rate (transport errors and 5xx over sent), share_429 or
+// min_success (2xx over sent).
+func thresholdValue(metric string, cs *ClassSummary) float64 {
+	share := func(n int64) float64 {
+		if cs.Sent == 0 {
+			return 0
+		}
+		return float64(n) / float64(cs.Sent)
+	}
+	switch metric {
+	case "p99_ms":
+		return cs.LatencyMs.P99
+	case "error_rate":
+		return share(cs.Errors + count5xx(cs.Status))
+	case "share_429":
+		return share(cs.Status["429"])
+	case "min_success":
+		return share(cs.OK)
+	}
+	return math.NaN()
+}
+
+// thresholdPassed reports whether value meets the limit of metric: at
+// least it for min_success, at most it for the others.
+func thresholdPassed(metric string, limit, value float64) bool {
+	if metric == "min_success" {
+		return value >= limit
+	}
+	return value <= limit
+}
+
+// recheckThresholds checks the thresholds defs (as an earlier check
+// recorded them) again against the profiles of s, as merged results need:
+// the shards' own verdicts say nothing of the whole run.
+func (s *Summary) recheckThresholds(defs []ThresholdResult) {
+	for _, d := range defs {
+		for pi := range s.Profiles {
+			p := &s.Profiles[pi]
+			if p.Name != d.Profile {
+				continue
+			}
+			for ci := range p.Classes {
+				if cs := &p.Classes[ci]; cs.Name == d.Class {
+					d.Value = thresholdValue(d.Metric, cs)
+					d.Passed = thresholdPassed(d.Metric, d.Limit, d.Value)
+					s.recordThresholds([]ThresholdResult{d})
+				}
+			}
+		}
+	}
 }
 
 func count5xx(status map[string]int64) int64 {

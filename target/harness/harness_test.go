@@ -58,9 +58,17 @@ func parseSmall(t *testing.T) *scenarios.Scenario {
 
 func TestRunComparesProfiles(t *testing.T) {
 	out := t.TempDir()
-	sum, err := Run(t.Context(), Options{Scenario: parseSmall(t), OutDir: out})
+	var raw bytes.Buffer
+	sum, err := Run(t.Context(), Options{Scenario: parseSmall(t), OutDir: out, Raw: &raw})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	// Both profiles' requests stream to the one raw file, under one header.
+	if n := strings.Count(raw.String(), target.RawHeader); n != 1 || !strings.HasPrefix(raw.String(), target.RawHeader) {
+		t.Errorf("raw file holds the header %d times, want once, first", n)
+	}
+	if !strings.Contains(raw.String(), "\nunprotected,") || !strings.Contains(raw.String(), "\nprotected,") {
+		t.Errorf("raw file lacks one profile's requests")
 	}
 	if sum.Interrupted {
 		t.Fatalf("Interrupted = true for a run that was not cancelled")
@@ -284,5 +292,40 @@ classes:
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("output folder holds %d entries after a refused run, want none", len(entries))
+	}
+}
+
+// The reference server of a run speaks HTTP/2 without TLS too, so a class
+// asking for h2c is answered rather than failing every request.
+func TestRunServesH2C(t *testing.T) {
+	const yaml = `
+name: h2c
+seed: 1
+duration: 1s
+table:
+  name: H2cTable
+  billing_mode: PROVISIONED
+  rcu: 100
+  wcu: 5
+  items: {count: 10, key_pattern: "k-%d", size_bytes: 100}
+profiles: [unprotected]
+classes:
+  - name: h2
+    rate: 10
+    requests: [{method: GET, path: "/items/{{key}}"}]
+    client: {protocol: h2c}
+`
+	sc, err := scenarios.Parse("h2c.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	sum, err := Run(t.Context(), Options{Scenario: sc})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	c := sum.Profiles[0].Classes[0]
+	if c.Sent == 0 || c.OK != c.Sent || c.Errors != 0 {
+		t.Errorf("sent %d, ok %d, errors %d (%v); want every request answered over h2c", c.Sent, c.OK, c.Errors,
+			c.ErrorReasons)
 	}
 }

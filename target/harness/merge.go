@@ -117,6 +117,7 @@ func Merge(dirs []string, out string) (*Summary, error) {
 // merger adds result folders together.
 type merger struct {
 	sum        *Summary
+	thresholds []ThresholdResult // the first folder's, whose definitions every shard shares
 	shards     shardSet
 	hists      map[string]map[string]*mergedClass // profile -> class -> histograms
 	logs       map[string]map[string]map[int64]*hdrhistogram.Histogram
@@ -135,6 +136,7 @@ func (m *merger) add(dir string) error {
 	}
 	if m.sum == nil {
 		m.sum, m.shards = emptyLike(s), set
+		m.thresholds = s.Thresholds
 	} else if err := sameRun(m.sum, s); err != nil {
 		return err
 	} else if err := m.shards.add(set); err != nil {
@@ -183,6 +185,9 @@ func (m *merger) finish(folders int) *Summary {
 		}
 		applyCapacity(p, m.capacity[p.Name])
 	}
+	// The shards' verdicts were on their slices: check the thresholds
+	// again against the whole.
+	merged.recheckThresholds(m.thresholds)
 	merged.Shard = m.shards.label()
 	merged.Notes = append(merged.Notes, fmt.Sprintf("merged from %d result folders", folders))
 	if missing := m.shards.missing(); len(missing) > 0 {
@@ -270,6 +275,12 @@ func addProfile(m *ProfileSummary, p ProfileSummary) {
 		mc.OK += c.OK
 		mc.Dropped += c.Dropped
 		mc.Errors += c.Errors
+		for r, n := range c.ErrorReasons {
+			if mc.ErrorReasons == nil {
+				mc.ErrorReasons = map[string]int64{}
+			}
+			mc.ErrorReasons[r] += n
+		}
 		mc.Late += c.Late
 		mc.Retries += c.Retries
 		mc.Aborted += c.Aborted

@@ -166,3 +166,41 @@ func TestMergeMissingHistograms(t *testing.T) {
 		t.Errorf("missing histograms.json: error %v, want one naming the file", err)
 	}
 }
+
+// Thresholds are checked again against the merged whole: each shard's
+// verdict was on its own slice.
+func TestMergeRechecksThresholds(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	writeShard(t, a, "1/2", 10, 1000, []float64{1})  // p99 1 ms
+	writeShard(t, b, "2/2", 10, 10000, []float64{1}) // p99 10 ms
+	for _, shard := range []struct {
+		dir    string
+		p99    float64
+		passed bool
+	}{{a, 1, true}, {b, 10, false}} {
+		path := filepath.Join(shard.dir, "summary.json")
+		s, err := ReadSummary(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.recordThresholds([]ThresholdResult{{Profile: "p", Class: "c", Metric: "p99_ms", Limit: 5,
+			Value: shard.p99, Passed: shard.passed}})
+		if err := s.WriteJSON(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	got, err := Merge([]string{a, b}, filepath.Join(dir, "m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Thresholds) != 1 {
+		t.Fatalf("thresholds %+v, want the one threshold checked once", got.Thresholds)
+	}
+	th := got.Thresholds[0]
+	if th.Passed || th.Value < 9.9 || got.ThresholdsPassed == nil || *got.ThresholdsPassed {
+		t.Errorf("threshold %+v (passed %v), want p99 about 10 ms over the merged requests, failed", th,
+			got.ThresholdsPassed)
+	}
+}

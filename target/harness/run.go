@@ -208,6 +208,7 @@ type plan struct {
 	notes          []string
 	progress       *target.Progress
 	shard          target.Shard
+	rawHeaded      bool // the raw file already holds target.RawHeader
 	raw            io.Writer
 	redis          redis.UniversalClient
 }
@@ -355,15 +356,19 @@ func runProfile(ctx context.Context, p *plan, prof refserver.Profile, log *slog.
 	}()
 
 	res, err := target.Run(ctx, target.Config{
-		BaseURL:  st.apiURL,
-		Duration: p.duration,
-		Seed:     p.seed,
-		Classes:  p.classes,
-		Progress: p.progress,
-		Shard:    p.shard,
-		Raw:      p.raw,
-		RawTag:   prof.Name,
+		BaseURL:   st.apiURL,
+		Duration:  p.duration,
+		Seed:      p.seed,
+		Classes:   p.classes,
+		Progress:  p.progress,
+		Shard:     p.shard,
+		Raw:       p.raw,
+		RawTag:    prof.Name,
+		RawAppend: p.rawHeaded,
+		Logger:    log,
 	})
+	// Every profile's requests go to the same raw file, under one header.
+	p.rawHeaded = true
 	stopMonitor()
 	mr := <-monDone
 	if err != nil {

@@ -95,7 +95,12 @@ func (st *stack) serve(h http.Handler) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// HTTP/1.1 and HTTP/2 without TLS (prior knowledge), so a scenario's
+	// classes may speak either (client.protocol http1 or h2c).
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, Protocols: &protocols}
 	st.servers = append(st.servers, srv)
 	go srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed on close
 	return "http://" + ln.Addr().String(), nil

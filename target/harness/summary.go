@@ -52,11 +52,15 @@ type ProfileSummary struct {
 // responses; LatencyMs is measured from each request's intended start
 // (coordinated omission corrected), ServiceLatencyMs from the actual send.
 type ClassSummary struct {
-	Name             string           `json:"name"`
-	Sent             int64            `json:"sent"`
-	OK               int64            `json:"ok"`
-	Dropped          int64            `json:"dropped"`
-	Errors           int64            `json:"errors"`
+	Name    string `json:"name"`
+	Sent    int64  `json:"sent"`
+	OK      int64  `json:"ok"`
+	Dropped int64  `json:"dropped"`
+	Errors  int64  `json:"errors"`
+	// ErrorReasons counts Errors by why the request got no answer
+	// ("timeout", "connection refused", ...; at most ten reasons, the
+	// rest under "other"); absent when there were none.
+	ErrorReasons     map[string]int64 `json:"error_reasons,omitempty"`
 	Status           map[string]int64 `json:"status"`
 	AchievedRPS      float64          `json:"achieved_rps"`
 	LatencyMs        Percentiles      `json:"latency_ms"`
@@ -137,6 +141,7 @@ func classSummary(c target.ClassResult, elapsed time.Duration) ClassSummary {
 		OK:               c.OK,
 		Dropped:          c.Dropped,
 		Errors:           c.Errors,
+		ErrorReasons:     c.ErrorReasons,
 		Status:           status,
 		LatencyMs:        percentiles(c.Latency),
 		ServiceLatencyMs: percentiles(c.Service),
