@@ -101,7 +101,7 @@ func Merge(dirs []string, out string) (*Summary, error) {
 	}
 	m := &merger{hists: map[string]map[string]*mergedClass{},
 		logs:     map[string]map[string]map[int64]*hdrhistogram.Histogram{},
-		capacity: map[string]capacitySeries{}, noCapacity: map[string]bool{}}
+		capacity: map[string]capacitySeries{}, noCapacity: map[string]bool{}, traffic: map[string]trafficSeries{}}
 	for _, dir := range dirs {
 		if err := m.add(dir); err != nil {
 			return nil, fmt.Errorf("harness: merge %s: %w", dir, err)
@@ -122,6 +122,7 @@ type merger struct {
 	hists      map[string]map[string]*mergedClass // profile -> class -> histograms
 	logs       map[string]map[string]map[int64]*hdrhistogram.Histogram
 	capacity   map[string]capacitySeries // profile -> per-second capacity
+	traffic    map[string]trafficSeries  // profile -> per-second traffic counts
 	noCapacity map[string]bool           // profile -> some shard had no capacity.csv
 }
 
@@ -150,6 +151,12 @@ func (m *merger) add(dir string) error {
 			return err
 		}
 		if err := readIntervalLog(filepath.Join(pdir, "latency.hlog"), m.logs, p.Name); err != nil {
+			return err
+		}
+		if m.traffic[p.Name] == nil {
+			m.traffic[p.Name] = trafficSeries{}
+		}
+		if err := readTraffic(filepath.Join(pdir, "traffic.csv"), m.traffic[p.Name]); err != nil {
 			return err
 		}
 		if m.capacity[p.Name] == nil {
@@ -205,6 +212,9 @@ func (m *merger) write(out string) error {
 	for _, p := range m.sum.Profiles {
 		dir := filepath.Join(out, p.Name)
 		if err := writeMergedLog(dir, m.sum.StartedAt, m.logs[p.Name]); err != nil {
+			return err
+		}
+		if err := writeMergedTraffic(dir, m.traffic[p.Name], m.logs[p.Name]); err != nil {
 			return err
 		}
 		if err := writeMergedHistograms(dir, p, m.hists[p.Name]); err != nil {

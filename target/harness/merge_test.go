@@ -204,3 +204,50 @@ func TestMergeRechecksThresholds(t *testing.T) {
 			got.ThresholdsPassed)
 	}
 }
+
+// The merged traffic.csv adds the shards' per-second counts and takes each
+// second's percentiles from the merged histogram of that second.
+func TestMergeTrafficPerSecond(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	shard := func(name, label string, latencyUS int64) string {
+		h := target.NewHistogram()
+		for range 10 {
+			h.RecordValue(latencyUS)
+		}
+		c := target.ClassResult{Name: "c", Sent: 10, OK: 10, Status: map[string]int64{"200": 10},
+			Latency: h, Service: h, Lag: target.NewHistogram(),
+			Seconds:   []target.Second{{Offset: 0, Sent: 10, OK: 10, Status: map[string]int64{"200": 10}, InFlight: 1}},
+			Intervals: []target.Interval{{Offset: 0, Histogram: encodeHist(h)}}}
+		res := &target.Result{Start: start, Elapsed: time.Second, Classes: []target.ClassResult{c}}
+		ps := ProfileSummary{Name: "p", ElapsedS: 1, Classes: []ClassSummary{classSummary(c, res.Elapsed)}}
+		d := filepath.Join(dir, name)
+		if err := writeProfile(d, profileSeries{name: "p", start: start, result: res, summary: ps}); err != nil {
+			t.Fatal(err)
+		}
+		sum := &Summary{Scenario: "s", StartedAt: start, DurationS: 1, Profiles: []ProfileSummary{ps}, Shard: label}
+		if err := sum.WriteJSON(filepath.Join(d, "summary.json")); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	a, b := shard("a", "1/2", 1000), shard("b", "2/2", 9000)
+	out := filepath.Join(dir, "m")
+	if _, err := Merge([]string{a, b}, out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "p", "traffic.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2 || lines[0] != "second,class,sent,ok,status_200,p50_ms,p90_ms,p99_ms,in_flight" {
+		t.Fatalf("traffic.csv:\n%s", data)
+	}
+	// 20 requests: 10 at 1 ms and 10 at 9 ms, so p50 is 1 ms and p90 9 ms.
+	f := strings.Split(lines[1], ",")
+	if f[0] != "0" || f[2] != "20" || f[3] != "20" || f[4] != "20" || f[8] != "2" ||
+		f[5] != "1" || !strings.HasPrefix(f[6], "9.0") {
+		t.Errorf("merged second: %s; want 20 sent, ok and 200, p50 about 1 ms, p90 about 9 ms, 2 in flight", lines[1])
+	}
+}
