@@ -158,11 +158,17 @@ type batchAdmission struct {
 	held map[string]json.RawMessage // per table, the entries handed back
 	// refused is the first refusal when no entry can run, nil otherwise.
 	refused *throttle
+	// record records the throttle events of the entries handed back; the
+	// caller calls it once the backend has processed the others, and not
+	// when the backend failed the call, whose entries then were not
+	// throttled but refused. Nil when nothing was handed back.
+	record func()
 }
 
-// admitBatch admits a batch call's entries one by one at now, recording a
-// throttle event for every entry handed back. When some but not all are
-// refused it rewrites the request to hold only those admitted.
+// admitBatch admits a batch call's entries one by one at now. When some but
+// not all are refused it rewrites the request to hold only those admitted,
+// and returns how to record a throttle event for each entry handed back;
+// when all are, it records them (and ThrottledRequests) itself.
 func (e *Endpoint) admitBatch(op string, p *plan, body []byte, states map[string]*tableState,
 	now time.Time) (batchAdmission, error) {
 	req, tables, err := parseBatch(op, body, p.tables)
@@ -196,19 +202,24 @@ func (e *Endpoint) admitBatch(op string, p *plan, body []byte, states map[string
 			held[bt.name] = append(held[bt.name], en.raw)
 		}
 	}
-	for k, n := range events {
-		e.rec.throttleEvents(k.table, k.index, now, p.write, n, k.reason)
+	record := func() {
+		for k, n := range events {
+			e.rec.throttleEvents(k.table, k.index, now, p.write, n, k.reason)
+		}
 	}
 	switch {
 	case len(held) == 0:
 		return batchAdmission{}, nil
 	case len(admitted) == 0:
+		record()
 		for name := range held {
 			e.rec.throttledRequest(name, op, now)
 		}
 		return batchAdmission{refused: first}, nil
 	}
-	return rewriteBatch(op, req, tables, admitted, held)
+	a, err := rewriteBatch(op, req, tables, admitted, held)
+	a.record = record
+	return a, err
 }
 
 // rewriteBatch builds the request of the admitted entries, plans it, and

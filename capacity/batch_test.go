@@ -339,3 +339,36 @@ func TestBatchWriteWaitsForIndex(t *testing.T) {
 		t.Errorf("index all's WriteProvisionedThroughputThrottleEvents = %v, want 2", got)
 	}
 }
+
+// failingBatches is a backend that refuses every BatchWriteItem as
+// DynamoDB refuses one to a table still being created, and passes anything
+// else to the embedded engine.
+type failingBatches struct{ next http.Handler }
+
+func (f failingBatches) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".BatchWriteItem") {
+		writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Requested resource not found")
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+// TestBatchFailedByBackendRecordsNoThrottles: a batch whose entries the
+// model partly holds back but the backend then refuses whole records no
+// throttle events: its entries were refused, not throttled.
+func TestBatchFailedByBackendRecordsNoThrottles(t *testing.T) {
+	clock := newFakeClock(t0)
+	e := NewEndpoint(EndpointConfig{Now: clock.Now, Backend: failingBatches{NewEndpoint(EndpointConfig{})}})
+	client := newClient(t, e)
+	createTable(t, client, "T", false, 5, 5)
+
+	_, err := client.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{
+		RequestItems: map[string][]types.WriteRequest{"T": batchPuts("p", 25)}})
+	var rnf *types.ResourceNotFoundException
+	if !errors.As(err, &rnf) {
+		t.Fatalf("BatchWriteItem: %v, want ResourceNotFoundException", err)
+	}
+	if got := metricSum(e, series{metric: metricWriteThrottles, table: "T"}); got != 0 {
+		t.Errorf("WriteThrottleEvents = %g, want 0", got)
+	}
+}

@@ -49,7 +49,8 @@ func LocalHTTPClient(maxIdle int) *awshttp.BuildableClient {
 // to io.Discard to catch extra bytes. smithy-go's closed body answers that
 // WriteTo with io.EOF, where io.WriterTo's contract says nil, so writeBody
 // fails, and writeLoop closes the connection (persistConn.close) under the
-// SDK, which is still reading the response body from it.
+// SDK, which is still reading the response body from it. A LocalServer
+// makes that rarer from the server side (see there) but cannot prevent it.
 func NewDynamoDBClient(url, region string, httpClient dynamodb.HTTPClient, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	if region == "" {
 		region = DefaultRegion

@@ -120,10 +120,22 @@ func (e *Endpoint) serveCloudWatch(w http.ResponseWriter, r *http.Request, op st
 			message: "CloudWatch calls need the header Smithy-Protocol: rpc-v2-cbor"})
 		return
 	}
-	var (
-		out any
-		err error
-	)
+	out, err := e.cloudWatchCall(op, body)
+	if err != nil {
+		writeCBORError(w, http.StatusBadRequest, err)
+		return
+	}
+	raw, err := cwEncoding.Marshal(out)
+	if err != nil {
+		writeCBORError(w, http.StatusInternalServerError, &cwError{typ: "InternalServiceFault", message: err.Error()})
+		return
+	}
+	writeCBOR(w, http.StatusOK, raw)
+}
+
+// cloudWatchCall answers CloudWatch operation op whose input is body, a
+// CBOR map, with its output, to be encoded in CBOR.
+func (e *Endpoint) cloudWatchCall(op string, body []byte) (out any, err error) {
 	switch op {
 	case "GetMetricData":
 		out, err = e.getMetricData(body)
@@ -136,16 +148,7 @@ func (e *Endpoint) serveCloudWatch(w http.ResponseWriter, r *http.Request, op st
 			message: "the local endpoint serves GetMetricData, GetMetricStatistics and ListMetrics, not " +
 				strconv.Quote(op)}
 	}
-	if err != nil {
-		writeCBORError(w, http.StatusBadRequest, err)
-		return
-	}
-	raw, err := cwEncoding.Marshal(out)
-	if err != nil {
-		writeCBORError(w, http.StatusInternalServerError, &cwError{typ: "InternalServiceFault", message: err.Error()})
-		return
-	}
-	writeCBOR(w, http.StatusOK, raw)
+	return out, err
 }
 
 // decodeCBOR reads a request body (empty means no members) into v.
@@ -395,6 +398,7 @@ func writeCBOR(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Smithy-Protocol", "rpc-v2-cbor")
 	h.Set("Content-Type", cborContentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	setRequestID(h)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -70,8 +70,8 @@ type EndpointConfig struct {
 //
 // Tables, their indexes and their throughput are learnt from CreateTable and
 // UpdateTable as they pass through (or, for a table created elsewhere, from
-// DescribeTable). Calls to CloudWatch's RPC v2 CBOR paths are answered from
-// the recorded metrics. Every DynamoDB response carries X-Amz-Crc32. An
+// DescribeTable). CloudWatch calls, in RPC v2 CBOR or AWS JSON 1.0, are
+// answered from the recorded metrics. Every DynamoDB response carries X-Amz-Crc32. An
 // Endpoint is safe for concurrent use.
 type Endpoint struct {
 	backend    backend
@@ -145,7 +145,8 @@ func (e *Endpoint) Samples(ctx context.Context, table string, start, end time.Ti
 }
 
 // ServeHTTP handles one DynamoDB API call, or one CloudWatch call on
-// CloudWatch's RPC v2 CBOR paths.
+// CloudWatch's RPC v2 CBOR paths or in its AWS JSON 1.0 protocol
+// (X-Amz-Target GraniteServiceVersion20100801.<Operation>).
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, "UnknownOperationException",
@@ -170,6 +171,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	target := r.Header.Get("X-Amz-Target")
+	if op, ok := strings.CutPrefix(target, cloudWatchTargetPrefix); ok {
+		e.serveCloudWatchJSON(w, op, body)
+		return
+	}
 	op, ok := strings.CutPrefix(target, targetPrefix)
 	if !ok || op == "" {
 		writeError(w, http.StatusBadRequest, "UnknownOperationException",
@@ -189,6 +194,12 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "SerializationException",
 			op+": the request body is not valid JSON")
 		return
+	}
+	if op == "CreateTable" || op == "UpdateTable" {
+		if bad := checkTableRequest(op, body); bad != nil {
+			writeError(w, http.StatusBadRequest, bad.typ, bad.msg)
+			return
+		}
 	}
 	e.serveControl(r.Context(), w, op, body, r.Host)
 }
@@ -313,6 +324,7 @@ func (e *Endpoint) serveData(
 	}
 	started := e.now()
 	var held map[string]json.RawMessage
+	var recordHeld func() // records the throttle events of the entries held
 	if batchUnprocessedField[op] != "" {
 		// A batch goes on with the entries that find capacity and hands
 		// the others back unprocessed; one none of whose entries can run
@@ -327,7 +339,7 @@ func (e *Endpoint) serveData(
 			return
 		}
 		if a.plan != nil {
-			p, body, held = a.plan, a.body, a.held
+			p, body, held, recordHeld = a.plan, a.body, a.held, a.record
 		}
 	} else if th := e.admit(op, p, states, started); th != nil {
 		writeThrottle(w, th)
@@ -359,6 +371,9 @@ func (e *Endpoint) serveData(
 			return
 		}
 		out = withConsumedCapacity(out, p, used)
+		if recordHeld != nil {
+			recordHeld()
+		}
 		for _, name := range p.tables {
 			e.rec.latency(name, op, now, now.Sub(started))
 		}
@@ -468,8 +483,11 @@ func (e *Endpoint) charge(t *tableState, p *plan, u tableUsage, now time.Time) {
 // reply writes a backend response to op with body (possibly rewritten),
 // an error in DynamoDB's shape whatever shape the backend gave it.
 func (e *Endpoint) reply(w http.ResponseWriter, op string, resp *backendResponse, body []byte) {
+	if id := resp.header.Get(requestIDHeader); id != "" {
+		w.Header()[requestIDHeader] = []string{id}
+	}
 	if resp.status != http.StatusOK {
-		writeBody(w, resp.status, amzJSONContentType, dynamoError(op, resp.status, body))
+		writeBody(w, resp.status, amzJSONContentType, cancellationMessage(dynamoError(op, resp.status, body)))
 		return
 	}
 	contentType := resp.header.Get("Content-Type")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -89,8 +90,9 @@ func errorResponse(e *apiError) *backendResponse {
 		header: http.Header{"Content-Type": {amzJSONContentType}}, body: body}
 }
 
-// writeBody writes a complete response with its length and the X-Amz-Crc32
-// checksum (CRC32 IEEE of the body, in decimal) that the DynamoDB SDKs check.
+// writeBody writes a complete response with its length, the X-Amz-Crc32
+// checksum (CRC32 IEEE of the body, in decimal) that the DynamoDB SDKs
+// check, and a request id.
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	// The keys are already in canonical form, so the map is set directly.
 	// One backing array holds the three values.
@@ -104,8 +106,32 @@ func writeBody(w http.ResponseWriter, status int, contentType string, body []byt
 	}
 	h["Content-Length"] = values[1:2:2]
 	h["X-Amz-Crc32"] = values[2:3:3]
+	setRequestID(h)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// requestIDHeader is the canonical form of x-amzn-RequestId, the header
+// the SDKs report as a call's request id.
+const requestIDHeader = "X-Amzn-Requestid"
+
+// requestIDChars are the characters of DynamoDB's 52-character request ids.
+const requestIDChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// setRequestID gives h a fresh request id unless it has one (a backend's,
+// passed on).
+func setRequestID(h http.Header) {
+	if _, ok := h[requestIDHeader]; ok {
+		return
+	}
+	var id [52]byte
+	for i := 0; i < len(id); {
+		for r := rand.Uint64(); r > 0 && i < len(id); r /= uint64(len(requestIDChars)) {
+			id[i] = requestIDChars[r%uint64(len(requestIDChars))]
+			i++
+		}
+	}
+	h[requestIDHeader] = []string{string(id[:])}
 }
 
 // dynamoError returns a backend's error body in DynamoDB's shape, which

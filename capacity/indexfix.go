@@ -15,7 +15,8 @@ import (
 // queries drop items. A PutItem of the same item keeps both right.
 //
 // So on the embedded engine, an update that would make an item enter a
-// secondary index or change its key there is applied as a conditional
+// secondary index or change its key there, or that removes a top-level
+// attribute (which the engine ignores, see remove.go), is applied as a conditional
 // PutItem of the item the update produces (worked out by the scratch
 // engine, under the item's key lock), with the update's condition. Any
 // other update, and every update on another backend, is forwarded as sent.
@@ -47,6 +48,13 @@ func (x *executor) movesInIndex(table string, old, new item) bool {
 	return false
 }
 
+// removesTopLevel reports whether update has a REMOVE clause naming a
+// top-level attribute, which the embedded engine ignores (remove.go).
+func removesTopLevel(update map[string]json.RawMessage) bool {
+	names, err := removedNames(update)
+	return err == nil && len(names) > 0
+}
+
 // putForUpdate returns the PutItem request (or a transaction's Put) that
 // writes updated, the item update produces, under update's condition.
 func putForUpdate(update map[string]json.RawMessage, updated item) (map[string]json.RawMessage, error) {
@@ -71,15 +79,19 @@ func putForUpdate(update map[string]json.RawMessage, updated item) (map[string]j
 // (see above). old is the item now under the key, known only when known is
 // set. The caller holds the item's key lock.
 func (x *executor) applyUpdate(ctx context.Context, table string, old item, known bool) (*backendResponse, error) {
-	if !known || !x.embedded() || !x.indexed(table) {
+	if !known || !x.embedded() || (!x.indexed(table) && !mentionsRemove(x.body)) {
 		return x.forward(ctx)
 	}
 	var update map[string]json.RawMessage
 	if json.Unmarshal(x.body, &update) != nil {
 		return x.forward(ctx)
 	}
+	removes := removesTopLevel(update)
+	if !removes && !x.indexed(table) {
+		return x.forward(ctx)
+	}
 	updated, _, err := x.wouldUpdate(ctx, table, old, update)
-	if err != nil || !x.movesInIndex(table, old, updated) {
+	if err != nil || !(removes || x.movesInIndex(table, old, updated)) {
 		// An update the scratch engine refuses gets the backend's own
 		// answer.
 		return x.forward(ctx)
@@ -105,8 +117,8 @@ func (x *executor) applyUpdate(ctx context.Context, table string, old item, know
 
 // updateAnswer is a successful UpdateItem's answer for ReturnValues rv when
 // the item went from old to new. UPDATED_OLD and UPDATED_NEW name the
-// attributes whose values changed, which is what an update expression
-// names unless it sets an attribute to the value it has.
+// attributes whose values changed or that were removed, which is what an
+// update expression names unless it sets an attribute to the value it has.
 func updateAnswer(rv string, old, new item) ([]byte, error) {
 	var attrs item
 	switch rv {
@@ -116,6 +128,14 @@ func updateAnswer(rv string, old, new item) ([]byte, error) {
 		attrs = old
 	case "UPDATED_NEW", "UPDATED_OLD":
 		attrs = item{}
+		if rv == "UPDATED_OLD" {
+			// Attributes the update removed.
+			for name, was := range old {
+				if _, ok := new[name]; !ok {
+					attrs[name] = was
+				}
+			}
+		}
 		for name, v := range new {
 			if was, ok := old[name]; ok && equalJSON(was, v) {
 				continue

@@ -60,6 +60,9 @@ func (p *plan) check(states map[string]*tableState) *apiError {
 	if p.invalid != nil {
 		return p.invalid
 	}
+	if bad := checkReturnConsumedCapacity(p.returnCapacity); bad != nil {
+		return bad
+	}
 	for _, table := range p.tables {
 		for _, it := range p.keys[table] {
 			if err := checkValues(it, p.where); err != nil {

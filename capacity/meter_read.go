@@ -89,6 +89,8 @@ func planSearch(op string) planner {
 			ReturnConsumedCapacity string
 			IndexName              string
 			Limit                  *int64
+			Segment                *int64
+			TotalSegments          *int64
 
 			KeyConditionExpression    string
 			ExpressionAttributeNames  map[string]string
@@ -114,6 +116,9 @@ func planSearch(op string) planner {
 		if req.Limit != nil && *req.Limit < 1 {
 			p.invalid = validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy "+
 				"constraint: Member must have value greater than or equal to 1", *req.Limit)
+		}
+		if op == "Scan" && p.invalid == nil {
+			p.invalid = checkSegments(req.Segment, req.TotalSegments)
 		}
 		if op == "Query" {
 			// The key condition's equalities name the partition the query
@@ -281,6 +286,7 @@ func planBatchGet(body []byte) (*plan, error) {
 		p.items[table] = len(ka.Keys)
 		p.keys[table] = ka.Keys
 	}
+	p.invalid = checkBatchSizes(p.items, maxBatchGets)
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		var refs []keyRef
 		for table, ka := range req.RequestItems {

@@ -300,6 +300,7 @@ func planBatchWrite(body []byte) (*plan, error) {
 			}
 		}
 	}
+	p.invalid = checkBatchSizes(p.items, maxBatchWrites)
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
 		type entry struct {
 			table            string
@@ -480,8 +481,8 @@ func planTransactWrite(body []byte) (*plan, error) {
 		}
 		// DynamoDB cancels a transaction whose Update would make an item
 		// larger than MaxItemBytes; the engine may not. On the embedded
-		// engine an Update that moves its item in an index goes as a Put
-		// (indexfix.go).
+		// engine an Update that moves its item in an index, or removes a
+		// top-level attribute, goes as a Put (indexfix.go).
 		puts := map[int]map[string]json.RawMessage{}
 		for i, a := range actions {
 			if a.update == nil {
@@ -495,7 +496,7 @@ func planTransactWrite(body []byte) (*plan, error) {
 			if size > MaxItemBytes {
 				return transactionTooLarge(len(req.TransactItems), a.position), nil, errors.Join(errs...)
 			}
-			if x.embedded() && x.movesInIndex(refs[i].table, olds[i], updated) {
+			if x.embedded() && (removesTopLevel(a.update) || x.movesInIndex(refs[i].table, olds[i], updated)) {
 				put, err := putForUpdate(a.update, updated)
 				errs = append(errs, err)
 				if err == nil {

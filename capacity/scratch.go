@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -92,8 +93,19 @@ func scratchUpdate(
 	if err := sc.call(ctx, "GetItem", keyBody, &out); err != nil {
 		return nil, 0, err
 	}
-	size, err := ItemSize(out.Item)
-	return out.Item, size, err
+	// The engine keeps the top-level attributes REMOVE names (remove.go).
+	removed, err := removedNames(update)
+	if err != nil {
+		return nil, 0, fmt.Errorf("scratch update: %w", err)
+	}
+	for _, n := range removed {
+		if slices.Contains(keyNames, n) {
+			return nil, 0, fmt.Errorf("scratch update: REMOVE %s: %s is part of the key", n, n)
+		}
+	}
+	updated := withoutNames(out.Item, removed)
+	size, err := ItemSize(updated)
+	return updated, size, err
 }
 
 // table returns the scratch table for keyNames, whose attribute types are

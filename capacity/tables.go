@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -26,6 +27,30 @@ type tableState struct {
 	partitions        int
 	lim               *limits
 	indexes           []*indexState // secondary indexes, global and local
+
+	created time.Time             // when the endpoint learnt of the table
+	attrs   []attributeDefinition // AttributeDefinitions, as created and updated
+}
+
+// attributeDefinition is one entry of a table's AttributeDefinitions.
+type attributeDefinition struct {
+	AttributeName string
+	AttributeType string
+}
+
+// mergeDefinitions returns defs with those of more added, an attribute named
+// in both taking more's type.
+func mergeDefinitions(defs, more []attributeDefinition) []attributeDefinition {
+	out := slices.Clone(defs)
+	for _, d := range more {
+		i := slices.IndexFunc(out, func(o attributeDefinition) bool { return o.AttributeName == d.AttributeName })
+		if i < 0 {
+			out = append(out, d)
+		} else {
+			out[i] = d
+		}
+	}
+	return out
 }
 
 // tableRequest holds the CreateTable and UpdateTable fields the endpoint reads.
@@ -35,6 +60,7 @@ type tableRequest struct {
 	ProvisionedThroughput *throughput
 	OnDemandThroughput    *onDemandThroughput
 	KeySchema             []keySchemaElement
+	AttributeDefinitions  []attributeDefinition
 
 	GlobalSecondaryIndexes      []indexSpec
 	LocalSecondaryIndexes       []indexSpec
@@ -77,7 +103,8 @@ func (e *Endpoint) tableARN(name string) string {
 // newTableState builds the state of a table created at now. A table with no
 // billing mode and no provisioned throughput is treated as on demand.
 func (e *Endpoint) newTableState(req tableRequest, now time.Time) *tableState {
-	t := &tableState{name: req.TableName, arn: e.tableARN(req.TableName), keys: keyNames(req.KeySchema)}
+	t := &tableState{name: req.TableName, arn: e.tableARN(req.TableName), keys: keyNames(req.KeySchema),
+		created: now, attrs: req.AttributeDefinitions}
 	t.applyThroughput(req)
 	t.partitions = partitionCount(t.onDemand, t.rcu, t.wcu)
 	if n := e.partitions[req.TableName]; n > 0 {
@@ -115,6 +142,7 @@ func (t *tableState) applyThroughput(req tableRequest) {
 // Partitions split when the new throughput needs more; they never merge.
 func (e *Endpoint) updatedTableState(old *tableState, req tableRequest, now time.Time) *tableState {
 	t := *old
+	t.attrs = mergeDefinitions(old.attrs, req.AttributeDefinitions)
 	t.applyThroughput(req)
 	if n := partitionCount(t.onDemand, t.rcu, t.wcu); n > t.partitions {
 		t.partitions = n
@@ -238,8 +266,12 @@ func (e *Endpoint) table(ctx context.Context, name string) *tableState {
 }
 
 // describeTable fills in the table description fields the endpoint knows and
-// the backend may leave out (minidyn does): status, ARN, billing mode and
-// provisioned throughput. field is "TableDescription" or "Table".
+// the backend may leave out (minidyn does): status, ARN, billing mode,
+// provisioned throughput, attribute definitions, creation time, size (0:
+// the endpoint does not track it; DynamoDB updates it about every six
+// hours), and each index's ARN, size and throughput. The throughput figures
+// are always the endpoint's, which throttle. field is "TableDescription" or
+// "Table".
 func (e *Endpoint) describeTable(body []byte, field, status string) []byte {
 	var out map[string]json.RawMessage
 	if json.Unmarshal(body, &out) != nil {
@@ -270,9 +302,18 @@ func (e *Endpoint) describeTable(body []byte, field, status string) []byte {
 			mode = billingPayPerRequest
 		}
 		set("BillingModeSummary", map[string]string{"BillingMode": mode})
-		set("ProvisionedThroughput", map[string]int64{
-			"ReadCapacityUnits": t.rcu, "WriteCapacityUnits": t.wcu, "NumberOfDecreasesToday": 0,
-		})
+		desc["ProvisionedThroughput"] = withThroughput(desc["ProvisionedThroughput"], t.rcu, t.wcu)
+		if len(t.attrs) > 0 {
+			set("AttributeDefinitions", t.attrs)
+		}
+		set("CreationDateTime", float64(t.created.UnixMilli())/1000)
+		set("TableSizeBytes", 0)
+		set("ItemCount", 0)
+		for _, field := range []string{"GlobalSecondaryIndexes", "LocalSecondaryIndexes"} {
+			if raw, ok := desc[field]; ok {
+				desc[field] = t.describeIndexes(raw)
+			}
+		}
 	}
 
 	out[field], _ = json.Marshal(desc)
@@ -281,6 +322,50 @@ func (e *Endpoint) describeTable(body []byte, field, status string) []byte {
 		return body
 	}
 	return rewritten
+}
+
+// withThroughput returns a ProvisionedThroughput description (null or
+// absent when raw is) with the endpoint's read and write capacity.
+func withThroughput(raw json.RawMessage, rcu, wcu int64) json.RawMessage {
+	var pt map[string]json.RawMessage
+	if json.Unmarshal(raw, &pt) != nil || pt == nil {
+		pt = map[string]json.RawMessage{"NumberOfDecreasesToday": json.RawMessage("0")}
+	}
+	pt["ReadCapacityUnits"], _ = json.Marshal(rcu)
+	pt["WriteCapacityUnits"], _ = json.Marshal(wcu)
+	out, _ := json.Marshal(pt)
+	return out
+}
+
+// describeIndexes fills in a list of index descriptions: each index's ARN
+// and size when absent, and a global index's throughput, the endpoint's.
+func (t *tableState) describeIndexes(raw json.RawMessage) json.RawMessage {
+	var list []map[string]json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return raw
+	}
+	for _, d := range list {
+		var name string
+		_ = json.Unmarshal(d["IndexName"], &name)
+		ix := t.index(name)
+		if ix == nil {
+			continue
+		}
+		if v, ok := d["IndexArn"]; !ok || string(v) == "null" {
+			d["IndexArn"], _ = json.Marshal(ix.arn)
+		}
+		if v, ok := d["IndexSizeBytes"]; !ok || string(v) == "null" {
+			d["IndexSizeBytes"] = json.RawMessage("0")
+		}
+		if ix.global {
+			d["ProvisionedThroughput"] = withThroughput(d["ProvisionedThroughput"], ix.rcu, ix.wcu)
+		}
+	}
+	out, err := json.Marshal(list)
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 // partitionsOf returns the partitions items fall in.

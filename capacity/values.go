@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Limits on attribute values and items, from "Quotas in Amazon DynamoDB"
@@ -27,6 +28,7 @@ const (
 // anything reaches the backend.
 type apiError struct {
 	typ, msg string
+	path     string // where the faulty value is, once at has named it
 }
 
 func validationError(format string, args ...any) *apiError {
@@ -37,9 +39,16 @@ func serializationError(format string, args ...any) *apiError {
 	return &apiError{typ: "SerializationException", msg: fmt.Sprintf(format, args...)}
 }
 
-// at adds where the faulty value is to the message.
+// at adds where the faulty value is to the message; called again from the
+// value's container outwards, it lengthens the one path the message ends
+// with.
 func (e *apiError) at(where string) *apiError {
-	return &apiError{typ: e.typ, msg: e.msg + " (at " + where + ")"}
+	msg, path := e.msg, where
+	if e.path != "" {
+		msg = strings.TrimSuffix(msg, " (at "+e.path+")")
+		path = where + "." + e.path
+	}
+	return &apiError{typ: e.typ, msg: msg + " (at " + path + ")", path: path}
 }
 
 // checkValues validates every attribute value of m (an item, a key or
