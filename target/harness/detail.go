@@ -2,9 +2,11 @@ package harness
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -288,8 +290,19 @@ func overrideProfile(base refserver.Profile, overrides map[string]any) (refserve
 	if data, err = yaml.Marshal(doc); err != nil {
 		return refserver.Profile{}, fmt.Errorf("encode overridden profile: %w", err)
 	}
-	return refserver.LoadProfile(data)
+	p, err := refserver.LoadProfile(data)
+	if err != nil {
+		// The loader points into the YAML built above, which the user never
+		// saw: keep its complaint, drop its positions and source excerpt.
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		msg = strings.ReplaceAll(msg, "refserver: ", "")
+		return refserver.Profile{}, errors.New(yamlPosition.ReplaceAllString(msg, ""))
+	}
+	return p, nil
 }
+
+// yamlPosition is how go-yaml names a place in the text it decoded.
+var yamlPosition = regexp.MustCompile(`\[\d+:\d+\] `)
 
 func mergeYAML(dst, src map[string]any) {
 	for k, v := range src {
