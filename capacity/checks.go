@@ -96,17 +96,55 @@ func checkTableRequest(op string, body []byte) *apiError {
 		fails = append(fails, ix.ProvisionedThroughput.failures(
 			fmt.Sprintf("globalSecondaryIndexes.%d.member.provisionedThroughput", i+1))...)
 	}
+	all := []*wireThroughput{req.ProvisionedThroughput}
+	for _, ix := range req.GlobalSecondaryIndexes {
+		all = append(all, ix.ProvisionedThroughput)
+	}
 	for i, u := range req.GlobalSecondaryIndexUpdates {
 		if u.Create != nil {
 			fails = append(fails, u.Create.ProvisionedThroughput.failures(
 				fmt.Sprintf("globalSecondaryIndexUpdates.%d.member.create.provisionedThroughput", i+1))...)
+			all = append(all, u.Create.ProvisionedThroughput)
 		}
 		if u.Update != nil {
 			fails = append(fails, u.Update.ProvisionedThroughput.failures(
 				fmt.Sprintf("globalSecondaryIndexUpdates.%d.member.update.provisionedThroughput", i+1))...)
+			all = append(all, u.Update.ProvisionedThroughput)
 		}
 	}
-	return validationErrors(fails)
+	if bad := validationErrors(fails); bad != nil {
+		return bad
+	}
+	for _, t := range all {
+		if bad := t.overQuota(); bad != nil {
+			return bad
+		}
+	}
+	return nil
+}
+
+// overQuota refuses a throughput above the per-table quota of
+// TableQuotaUnits, as AWS refuses one above an account's table quota
+// (LimitExceededException). The model keeps state per partition, so an
+// unbounded capacity would also be an unbounded allocation.
+func (t *wireThroughput) overQuota() *apiError {
+	if t == nil {
+		return nil
+	}
+	for _, m := range []struct {
+		v    *json.Number
+		name string
+	}{{t.ReadCapacityUnits, "read"}, {t.WriteCapacityUnits, "write"}} {
+		if m.v == nil {
+			continue
+		}
+		if n, err := m.v.Int64(); err == nil && n > TableQuotaUnits {
+			return &apiError{typ: "LimitExceededException", msg: fmt.Sprintf(
+				"Subscriber limit exceeded: %d %s capacity units exceed the per-table quota of %d "+
+					"(AWS's default, which ddb-local enforces)", n, m.name, TableQuotaUnits)}
+		}
+	}
+	return nil
 }
 
 // checkInt64s refuses a throughput that is not a 64-bit integer (1e30,

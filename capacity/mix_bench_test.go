@@ -21,7 +21,7 @@ func benchMix(b *testing.B, h http.Handler) {
 	}
 	if c := do("CreateTable", `{"TableName":"bench","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],`+
 		`"KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PROVISIONED",`+
-		`"ProvisionedThroughput":{"ReadCapacityUnits":100000000,"WriteCapacityUnits":100000000}}`); c != 200 {
+		`"ProvisionedThroughput":{"ReadCapacityUnits":40000,"WriteCapacityUnits":40000}}`); c != 200 {
 		b.Fatalf("CreateTable: %d", c)
 	}
 	put := func(i int) string {

@@ -46,6 +46,8 @@ func TestParseLimits(t *testing.T) {
 			17, 11, "classes[1].rate", `got string "7"`},
 		{"integer too large for go-yaml", edit(t, "rcu: 5", "rcu: 99999999999999999999999"),
 			6, 8, "table.rcu", "integer 99999999999999999999999 is out of range"},
+		{"over the table quota", edit(t, "rcu: 5", "rcu: 40001"),
+			6, 8, "table.rcu", "must be at most 40000"},
 		{"exponent too large for an integer", edit(t, "rcu: 5", "rcu: 1e20"),
 			6, 8, "table.rcu", "integer 1e20 is out of range"},
 		{"long value quoted in part", edit(t, "rate: 7", "rate: "+strings.Repeat("x", 4096)),

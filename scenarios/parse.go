@@ -179,9 +179,17 @@ func (o *object) capacityUnits(name, billingMode string) int64 {
 		o.errorf(name, "only a %s table has provisioned capacity", BillingProvisioned)
 	case ok && units <= 0:
 		o.errorf(name, "must be more than 0, got %d", units)
+	case ok && units > MaxCapacityUnits:
+		o.errorf(name, "must be at most %d, AWS's default per-table quota, which the local "+
+			"endpoint enforces; got %d", MaxCapacityUnits, units)
 	}
 	return units
 }
+
+// MaxCapacityUnits is the most read (or write) capacity a table may be
+// provisioned with: AWS's default per-table quota, as capacity.TableQuotaUnits
+// enforces it (a harness test keeps the two equal).
+const MaxCapacityUnits = 40000
 
 func (d *decoder) items(n ast.Node, path string) ItemSeed {
 	o := d.object(n, path, fieldsOf[docItems]()...)

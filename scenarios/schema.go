@@ -29,8 +29,8 @@ type docTable struct {
 	Name              string   `yaml:"name" req:"1" doc:"DynamoDB table name."`
 	PartitionKey      string   `yaml:"partition_key" doc:"String partition key attribute; default id."`
 	BillingMode       string   `yaml:"billing_mode" req:"1" enum:"PROVISIONED,PAY_PER_REQUEST" doc:"DynamoDB billing mode."`
-	RCU               int64    `yaml:"rcu" min:"1" doc:"Provisioned read capacity units (PROVISIONED only)."`
-	WCU               int64    `yaml:"wcu" min:"1" doc:"Provisioned write capacity units (PROVISIONED only)."`
+	RCU               int64    `yaml:"rcu" min:"1" max:"40000" doc:"Provisioned read capacity units (PROVISIONED only; at most AWS's default per-table quota)."`
+	WCU               int64    `yaml:"wcu" min:"1" max:"40000" doc:"Provisioned write capacity units (PROVISIONED only; at most AWS's default per-table quota)."`
 	BurstStartSeconds float64  `yaml:"burst_start_seconds" min:"0" max:"300" doc:"Seconds of provisioned capacity in the burst pool at creation."`
 	Items             docItems `yaml:"items" req:"1" doc:"Items written before the run."`
 }

@@ -231,7 +231,7 @@ func setup(ctx context.Context, db *dynamodb.Client) error {
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModeProvisioned,
 		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(1_000_000), WriteCapacityUnits: aws.Int64(1_000_000),
+			ReadCapacityUnits: aws.Int64(capacity.TableQuotaUnits), WriteCapacityUnits: aws.Int64(capacity.TableQuotaUnits),
 		},
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abusesim/abusesim/capacity"
 	"github.com/abusesim/abusesim/scenarios"
 	"github.com/abusesim/abusesim/target"
 )
@@ -327,5 +328,13 @@ classes:
 	if c.Sent == 0 || c.OK != c.Sent || c.Errors != 0 {
 		t.Errorf("sent %d, ok %d, errors %d (%v); want every request answered over h2c", c.Sent, c.OK, c.Errors,
 			c.ErrorReasons)
+	}
+}
+
+// A scenario may provision what the local endpoint accepts, no more.
+func TestScenarioCapacityLimitIsTheEndpointQuota(t *testing.T) {
+	if scenarios.MaxCapacityUnits != capacity.TableQuotaUnits {
+		t.Errorf("scenarios.MaxCapacityUnits = %d, capacity.TableQuotaUnits = %d: want them equal",
+			scenarios.MaxCapacityUnits, capacity.TableQuotaUnits)
 	}
 }
