@@ -6,11 +6,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/valyala/fasthttp"
 )
 
 // maxErrorReasons is how many distinct transport-error reasons a class
@@ -30,15 +31,18 @@ var endpoints = regexp.MustCompile(`(\[[0-9a-fA-F:.]+\]|[0-9]{1,3}(\.[0-9]{1,3})
 // anything else by its message without the addresses in it.
 func errorReason(err error) string {
 	var (
-		netErr  net.Error
+		timeout interface{ Timeout() bool } // net.Error, and fasthttp's timeout, which lacks Temporary
 		unknown x509.UnknownAuthorityError
 		invalid x509.CertificateInvalidError
 		host    x509.HostnameError
 		record  tls.RecordHeaderError
 	)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrDialTimeout) ||
+		errors.As(err, &timeout) && timeout.Timeout():
 		return "timeout"
+	case errors.Is(err, fasthttp.ErrConnectionClosed):
+		return "connection closed before the answer began"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
@@ -49,6 +53,8 @@ func errorReason(err error) string {
 		return "cannot assign requested address (out of local ports or source address not bound)"
 	case errors.Is(err, syscall.EMFILE):
 		return "too many open files"
+	case strings.Contains(err.Error(), "http2:") && strings.Contains(err.Error(), "HTTP/1.1"):
+		return "HTTP/2: the server answered in HTTP/1.1 (it does not speak h2c)"
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return "connection closed before the answer ended"
 	case errors.As(err, &unknown):

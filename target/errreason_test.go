@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Transport errors are counted by reason: a closed port is "connection
@@ -65,8 +67,17 @@ func TestErrorReasonDropsAddresses(t *testing.T) {
 	if ra, rb := errorReason(a), errorReason(b); ra != rb || strings.Contains(ra, "54321") {
 		t.Errorf("reasons %q and %q: want one reason without the ports", ra, rb)
 	}
-	if got := errorReason(fmt.Errorf("wrapped: %w", context.DeadlineExceeded)); got != "timeout" {
-		t.Errorf("deadline: got %q, want timeout", got)
+	for _, err := range []error{
+		fmt.Errorf("wrapped: %w", context.DeadlineExceeded),
+		fasthttp.ErrTimeout, // a Timeout method without Temporary: not a net.Error
+		fasthttp.ErrDialTimeout,
+	} {
+		if got := errorReason(err); got != "timeout" {
+			t.Errorf("%v: got %q, want timeout", err, got)
+		}
+	}
+	if got := errorReason(fasthttp.ErrConnectionClosed); got != "connection closed before the answer began" {
+		t.Errorf("fasthttp's closed connection: got %q", got)
 	}
 }
 

@@ -90,7 +90,7 @@ func (cr *classRun) do(ctx context.Context, w *worker, j job, client int64) {
 	if a.err != nil {
 		cr.rec.transportError(a.err)
 		if cr.warned.CompareAndSwap(false, true) {
-			cr.logger.Warn("first transport error of the class; later ones are counted by reason", "class", cr.class.Name, "err", a.err)
+			cr.logger.Warn("first transport error of the class; later ones are counted by reason", "err", a.err)
 		}
 	}
 	o := outcome{

@@ -45,7 +45,7 @@ func TestValidateChecksProfiles(t *testing.T) {
 `, []string{`p.yaml:13:5: profiles[1]: profile "strict" (base protected): profile: ` +
 			`unknown field "requests_per_second"`}},
 		{"unknown base", "profiles: [{name: bogus, base: nosuch}, nosuch2]\n", []string{
-			`p.yaml:11:12: profiles[0]: profile "nosuch": unknown profile (known: `,
+			`p.yaml:11:12: profiles[0]: profile "bogus": base "nosuch" is not a built-in profile (known: `,
 			`p.yaml:11:41: profiles[1]: profile "nosuch2": unknown profile (known: `}},
 	}
 	for _, tt := range tests {

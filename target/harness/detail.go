@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -254,6 +257,15 @@ func scenarioProfile(sc *scenarios.Scenario, name string) (refserver.Profile, er
 			base = name
 		}
 		p, err := refserver.BuiltinProfile(base)
+		if errors.Is(err, refserver.ErrUnknownProfile) && spec.Base != "" {
+			known := refserver.ProfileNames()
+			hint := ""
+			if near := nearestName(base, known); near != "" {
+				hint = fmt.Sprintf("; did you mean %q?", near)
+			}
+			return refserver.Profile{}, fmt.Errorf("profile %q: base %q is not a built-in profile (known: %s)%s",
+				name, base, strings.Join(known, ", "), hint)
+		}
 		if err != nil {
 			return refserver.Profile{}, err
 		}
@@ -286,6 +298,10 @@ func overrideProfile(base refserver.Profile, overrides map[string]any) (refserve
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return refserver.Profile{}, fmt.Errorf("decode base profile: %w", err)
 	}
+	if bad := unknownRemoval(overrides, reflect.TypeFor[refserver.Profile](), ""); bad != "" {
+		return refserver.Profile{}, fmt.Errorf("profile: unknown field %q (set to null to remove it, "+
+			"but a profile has no such field)", bad)
+	}
 	mergeYAML(doc, overrides)
 	if data, err = yaml.Marshal(doc); err != nil {
 		return refserver.Profile{}, fmt.Errorf("encode overridden profile: %w", err)
@@ -317,4 +333,77 @@ func mergeYAML(dst, src map[string]any) {
 		}
 		dst[k] = v
 	}
+}
+
+// unknownRemoval returns the first field of overrides set to null (which
+// removes it) that a profile does not have, as a dotted path, or "". The
+// strict loader never sees such a field, as the merge drops it, so a
+// misspelt `cach: null` would otherwise leave caching on in silence.
+func unknownRemoval(overrides map[string]any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return "" // a map or a scalar: its keys are the loader's to check
+	}
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		f, ok := yamlField(t, k)
+		if !ok {
+			if overrides[k] == nil {
+				return prefix + k
+			}
+			continue // the loader reports it
+		}
+		if sub, isMap := overrides[k].(map[string]any); isMap {
+			if bad := unknownRemoval(sub, f.Type, prefix+k+"."); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
+}
+
+// nearestName returns the name of known within two edits of name, or "".
+func nearestName(name string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := editDistance(name, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance counts the single-byte insertions, deletions and
+// substitutions that turn a into b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// yamlField finds the field of struct t whose yaml name is name.
+func yamlField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -114,6 +114,12 @@ func Merge(dirs []string, out string) (*Summary, error) {
 	return merged, m.write(out)
 }
 
+// The beginnings of the notes a merge writes.
+const (
+	mergedFromNote = "merged from"
+	incompleteNote = "incomplete:"
+)
+
 // merger adds result folders together.
 type merger struct {
 	sum        *Summary
@@ -196,10 +202,13 @@ func (m *merger) finish(folders int) *Summary {
 	// again against the whole.
 	merged.recheckThresholds(m.thresholds)
 	merged.Shard = m.shards.label()
-	merged.Notes = append(merged.Notes, fmt.Sprintf("merged from %d result folders", folders))
-	if missing := m.shards.missing(); len(missing) > 0 {
-		merged.Notes = append(merged.Notes, fmt.Sprintf("incomplete: shards %s of %d are missing, "+
-			"so the figures cover only part of the run", joinInts(missing), len(m.shards.have)))
+	merged.Notes = append(merged.Notes, fmt.Sprintf("%s %d result folders", mergedFromNote, folders))
+	if missing := m.shards.missing(); len(missing) == 1 {
+		merged.Notes = append(merged.Notes, fmt.Sprintf("%s shard %s of %d is missing, "+
+			"so the figures cover only part of the run", incompleteNote, joinInts(missing), len(m.shards.have)))
+	} else if len(missing) > 1 {
+		merged.Notes = append(merged.Notes, fmt.Sprintf("%s shards %s of %d are missing, "+
+			"so the figures cover only part of the run", incompleteNote, joinInts(missing), len(m.shards.have)))
 	}
 	return merged
 }
@@ -245,6 +254,14 @@ func emptyLike(s *Summary) *Summary {
 	m := *s
 	m.Profiles = make([]ProfileSummary, len(s.Profiles))
 	m.Thresholds, m.ThresholdsPassed = nil, nil
+	// An input that is itself a merge brings its own merge notes, which
+	// this merge writes again for the whole.
+	m.Notes = nil
+	for _, n := range s.Notes {
+		if !strings.HasPrefix(n, mergedFromNote) && !strings.HasPrefix(n, incompleteNote) {
+			m.Notes = append(m.Notes, n)
+		}
+	}
 	for i, p := range s.Profiles {
 		m.Profiles[i] = ProfileSummary{Name: p.Name, Cost: p.Cost, Capacity: CapacitySummary{
 			Table: p.Capacity.Table, BillingMode: p.Capacity.BillingMode,

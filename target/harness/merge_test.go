@@ -130,13 +130,17 @@ func TestMergePartialThenRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Shard != "1,2/3" || !strings.Contains(strings.Join(got.Notes, "\n"), "shards 3 of 3 are missing") {
+	if got.Shard != "1,2/3" || !strings.Contains(strings.Join(got.Notes, "\n"), "shard 3 of 3 is missing") {
 		t.Errorf("shard %q, notes %q; want 1,2/3 and a note on shard 3", got.Shard, got.Notes)
 	}
 
 	all, err := Merge([]string{part, shards[2]}, filepath.Join(dir, "all"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	notes := strings.Join(all.Notes, "\n")
+	if strings.Contains(notes, "incomplete") || strings.Count(notes, "merged from") != 1 {
+		t.Errorf("notes of the whole: %q; want one merge note and none on missing shards", all.Notes)
 	}
 	c := all.Profiles[0].Classes[0]
 	if all.Shard != "" || c.Sent != 60 || c.LatencyMs.Max < 2.9 || c.LatencyMs.P50 > 3.1 || c.LatencyMs.P50 < 1.9 {

@@ -18,8 +18,12 @@ func TestScenarioProfileOverrides(t *testing.T) {
 			"rate_limit": map[string]any{"anonymous": map[string]any{
 				"requests": uint64(5), "period": "2s", "burst": uint64(5)}},
 		}},
-		{Name: "typo", Base: "protected", Overrides: map[string]any{"cahce": nil, "max_bodybytes": uint64(1)}},
+		{Name: "typo", Base: "protected", Overrides: map[string]any{"max_bodybytes": uint64(1)}},
+		{Name: "typo-removed", Base: "protected", Overrides: map[string]any{"cahce": nil}},
+		{Name: "nested-typo-removed", Base: "protected", Overrides: map[string]any{
+			"rate_limit": map[string]any{"anonymus": nil}}},
 		{Name: "renamed", Base: "unprotected"},
+		{Name: "strict", Base: "protectd"},
 	}}
 	base, err := refserver.BuiltinProfile("protected")
 	if err != nil {
@@ -49,6 +53,19 @@ func TestScenarioProfileOverrides(t *testing.T) {
 
 	if _, err := scenarioProfile(sc, "typo"); err == nil || !strings.Contains(err.Error(), "max_bodybytes") {
 		t.Errorf("typo: got %v, want an error naming max_bodybytes", err)
+	}
+	// A misspelt field set to null never reaches the strict loader (the
+	// merge drops it), so it is refused before: else caching stays on.
+	for name, field := range map[string]string{"typo-removed": `"cahce"`, "nested-typo-removed": `"rate_limit.anonymus"`} {
+		if _, err := scenarioProfile(sc, name); err == nil || !strings.Contains(err.Error(), "unknown field "+field) {
+			t.Errorf("%s: got %v, want an error naming %s", name, err, field)
+		}
+	}
+
+	if _, err := scenarioProfile(sc, "strict"); err == nil ||
+		!strings.Contains(err.Error(), `base "protectd" is not a built-in profile`) ||
+		!strings.Contains(err.Error(), `did you mean "protected"?`) {
+		t.Errorf("misspelt base: got %v, want it named as the base, with a suggestion", err)
 	}
 
 	p, err = scenarioProfile(sc, "renamed")
