@@ -175,6 +175,9 @@ func runAttack(ctx context.Context, opts *attackOptions) error {
 		return usagef("--out: %w", err)
 	}
 	if opts.raw != "" {
+		if err := checkRawPath(opts.raw, h.OutDir); err != nil {
+			return usagef("--raw: %w", err)
+		}
 		f, err := os.Create(opts.raw)
 		if err != nil {
 			return usagef("--raw: %w", err)

@@ -118,6 +118,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		}
 	}
 	if opts.raw != "" {
+		if err := checkRawPath(opts.raw, opts.out, opts.scenario); err != nil {
+			return usagef("--raw: %w", err)
+		}
 		f, err := os.Create(opts.raw)
 		if err != nil {
 			return usagef("--raw: %w", err)

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/abusesim/abusesim/scenarios"
 )
 
 // A run interrupted before any profile finished says so, rather than
@@ -40,5 +44,34 @@ func TestStopMessage(t *testing.T) {
 		if got := strings.Contains(stopMessage(root, tt.args), "partial results"); got != tt.partial {
 			t.Errorf("%v: %q, want partial results mentioned: %v", tt.args, stopMessage(root, tt.args), tt.partial)
 		}
+	}
+}
+
+// --raw may not overwrite the scenario file or land in the output folder:
+// refused before anything runs, the scenario file left as it was.
+func TestRawPathRefused(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "s.yaml")
+	src, err := scenarios.BuiltinSource("cost-amplification")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sc, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	for _, tt := range []struct{ name, raw, want string }{
+		{"the scenario file", sc, "is the scenario file"},
+		{"inside --out", filepath.Join(out, "raw.csv"), "inside the output folder"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "run", sc, "--out", out, "--raw", tt.raw)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tt.want)
+			}
+			if got, _ := os.ReadFile(sc); !bytes.Equal(got, src) {
+				t.Errorf("the scenario file changed")
+			}
+		})
 	}
 }
