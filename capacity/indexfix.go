@@ -90,6 +90,11 @@ func (x *executor) applyUpdate(ctx context.Context, table string, old item, know
 	if !removes && !x.indexed(table) {
 		return x.forward(ctx)
 	}
+	if removes {
+		if e := checkRemoveUpdate(update); e != nil {
+			return errorResponse(e), nil
+		}
+	}
 	updated, _, err := x.wouldUpdate(ctx, table, old, update)
 	if err != nil || !(removes || x.movesInIndex(table, old, updated)) {
 		// An update the scratch engine refuses gets the backend's own
@@ -106,6 +111,9 @@ func (x *executor) applyUpdate(ctx context.Context, table string, old item, know
 		return nil, err
 	}
 	resp, err := x.call(ctx, "PutItem", body)
+	if err == nil && conditionFailed(resp) && wantsOld(update) {
+		resp.body, err = withOldItem(resp.body, old)
+	}
 	if err != nil || !succeeded(resp) {
 		return resp, err
 	}
@@ -151,6 +159,65 @@ func updateAnswer(rv string, old, new item) ([]byte, error) {
 		return emptyObject, nil
 	}
 	return json.Marshal(map[string]item{"Attributes": attrs})
+}
+
+// wantsOld reports whether update asks for the old item when its condition
+// fails (ReturnValuesOnConditionCheckFailure ALL_OLD).
+func wantsOld(update map[string]json.RawMessage) bool {
+	var rv string
+	_ = json.Unmarshal(update["ReturnValuesOnConditionCheckFailure"], &rv)
+	return rv == "ALL_OLD"
+}
+
+// withOldItem returns the ConditionalCheckFailedException body with old, the
+// item the condition was checked against, as its Item, as the engine answers
+// an UpdateItem; an absent item adds nothing.
+func withOldItem(body []byte, old item) ([]byte, error) {
+	if len(old) == 0 {
+		return body, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("condition failure answer: %w", err)
+	}
+	raw, err := json.Marshal(old)
+	if err != nil {
+		return nil, err
+	}
+	fields["Item"] = raw
+	return json.Marshal(fields)
+}
+
+// withOldItems returns the TransactionCanceledException body with, for each
+// position of olds whose reason is a failed condition, the old item as the
+// reason's Item.
+func withOldItems(body []byte, olds map[int]item) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	var reasons []map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("cancelled transaction answer: %w", err)
+	}
+	if err := json.Unmarshal(fields["CancellationReasons"], &reasons); err != nil {
+		return nil, fmt.Errorf("cancelled transaction answer: CancellationReasons: %w", err)
+	}
+	for pos, old := range olds {
+		var code string
+		if pos >= len(reasons) || len(old) == 0 || json.Unmarshal(reasons[pos]["Code"], &code) != nil ||
+			code != "ConditionalCheckFailed" {
+			continue
+		}
+		raw, err := json.Marshal(old)
+		if err != nil {
+			return nil, err
+		}
+		reasons[pos]["Item"] = raw
+	}
+	raw, err := json.Marshal(reasons)
+	if err != nil {
+		return nil, err
+	}
+	fields["CancellationReasons"] = raw
+	return json.Marshal(fields)
 }
 
 // transactUpdatesAsPuts returns the TransactWriteItems body with the

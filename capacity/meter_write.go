@@ -484,9 +484,15 @@ func planTransactWrite(body []byte) (*plan, error) {
 		// engine an Update that moves its item in an index, or removes a
 		// top-level attribute, goes as a Put (indexfix.go).
 		puts := map[int]map[string]json.RawMessage{}
+		wantOld := map[int]item{} // by position: the old item of a Put that asks for it
 		for i, a := range actions {
 			if a.update == nil {
 				continue
+			}
+			if x.embedded() && removesTopLevel(a.update) {
+				if e := checkRemoveUpdate(a.update); e != nil {
+					return errorResponse(e), nil, errors.Join(errs...)
+				}
 			}
 			updated, size, err := x.wouldUpdate(ctx, refs[i].table, olds[i], a.update)
 			errs = append(errs, err)
@@ -502,6 +508,9 @@ func planTransactWrite(body []byte) (*plan, error) {
 				if err == nil {
 					puts[a.position] = put
 				}
+				if wantsOld(a.update) {
+					wantOld[a.position] = olds[i]
+				}
 			}
 		}
 
@@ -515,6 +524,9 @@ func planTransactWrite(body []byte) (*plan, error) {
 		}
 		resp, err := x.call(ctx, x.op, body)
 		x.forget(refs)
+		if err == nil && len(wantOld) > 0 && errorType(resp.body) == "TransactionCanceledException" {
+			resp.body, err = withOldItems(resp.body, wantOld)
+		}
 		if err != nil || !succeeded(resp) {
 			return resp, nil, err
 		}

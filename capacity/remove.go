@@ -17,7 +17,8 @@ import (
 // work. The scratch engine is minidyn too: scratchUpdate takes the names
 // out of its result itself, and on the embedded backend an update with a
 // top-level REMOVE goes as a conditional PutItem of that result
-// (indexfix.go).
+// (indexfix.go), after checkRemoveUpdate has made the checks of the update
+// expression that the engine, seeing only the put, cannot.
 
 // updateClause matches the keyword that opens a clause of an update
 // expression.
@@ -133,4 +134,141 @@ func withoutNames(it item, names []string) item {
 		}
 	}
 	return out
+}
+
+// checkRemoveUpdate refuses, as DynamoDB does, an update that goes as a
+// PutItem because it removes a top-level attribute (indexfix.go) when the
+// embedded engine, which no longer sees the update expression, would not:
+// placeholders that no expression uses, and document paths that overlap.
+func checkRemoveUpdate(update map[string]json.RawMessage) *apiError {
+	var expr, cond string
+	_ = json.Unmarshal(update["UpdateExpression"], &expr)
+	_ = json.Unmarshal(update["ConditionExpression"], &cond)
+	if e := checkUnused(update, expr+" "+cond); e != nil {
+		return e
+	}
+	var aliases map[string]string
+	_ = json.Unmarshal(update["ExpressionAttributeNames"], &aliases)
+	return checkOverlap(updatePaths(expr, aliases))
+}
+
+// checkUnused refuses the ExpressionAttributeNames and then the
+// ExpressionAttributeValues of req that expr does not use, naming them in
+// order.
+func checkUnused(req map[string]json.RawMessage, expr string) *apiError {
+	used := map[string]bool{}
+	for _, ref := range expressionRef.FindAllString(expr, -1) {
+		used[ref] = true
+	}
+	for _, field := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues"} {
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal(req[field], &m)
+		var unused []string
+		for ref := range m {
+			if !used[ref] {
+				unused = append(unused, ref)
+			}
+		}
+		if len(unused) > 0 {
+			slices.Sort(unused)
+			return validationError("Value provided in %s unused in expressions: keys: {%s}",
+				field, strings.Join(unused, ", "))
+		}
+	}
+	return nil
+}
+
+// checkOverlap refuses two paths of which one is the other or lies inside
+// it, naming them in the order given.
+func checkOverlap(paths [][]string) *apiError {
+	for i, a := range paths {
+		for _, b := range paths[i+1:] {
+			short, long := a, b
+			if len(short) > len(long) {
+				short, long = b, a
+			}
+			if slices.Equal(short, long[:len(short)]) {
+				return validationError("Invalid UpdateExpression: Two document paths overlap with each other; "+
+					"must remove or rewrite one of these paths; path one: [%s], path two: [%s]",
+					strings.Join(a, ", "), strings.Join(b, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// updatePaths returns the document paths the clauses of the update
+// expression expr write, in order, each as its elements (a name, or an
+// index such as [0]) with #name placeholders resolved through aliases. A
+// path it cannot read is left out: the engine refuses it itself.
+func updatePaths(expr string, aliases map[string]string) [][]string {
+	var paths [][]string
+	for _, c := range updateClauses(expr) {
+		for _, action := range splitTopLevel(c.body) {
+			target := action
+			switch strings.ToUpper(c.keyword) {
+			case "SET":
+				target, _, _ = strings.Cut(action, "=")
+			case "ADD", "DELETE":
+				if fields := strings.Fields(action); len(fields) > 0 {
+					target = fields[0]
+				}
+			}
+			if path, ok := documentPath(target, aliases); ok {
+				paths = append(paths, path)
+			}
+		}
+	}
+	return paths
+}
+
+// splitTopLevel splits s at the commas outside parentheses.
+func splitTopLevel(s string) []string {
+	var parts []string
+	open, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			open++
+		case ')':
+			open--
+		case ',':
+			if open == 0 {
+				parts = append(parts, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// documentPath reads a document path such as #a.b[0] into its elements,
+// reporting false when it is not one.
+func documentPath(s string, aliases map[string]string) ([]string, bool) {
+	var path []string
+	for _, part := range strings.Split(strings.TrimSpace(s), ".") {
+		name, indexes, _ := strings.Cut(part, "[")
+		name = strings.TrimSpace(name)
+		if strings.HasPrefix(name, "#") {
+			resolved, ok := aliases[name]
+			if !ok {
+				return nil, false
+			}
+			name = resolved
+		} else if !plainPath.MatchString(name) {
+			return nil, false
+		}
+		path = append(path, name)
+		if indexes == "" {
+			continue
+		}
+		for _, ix := range strings.Split(indexes, "[") {
+			ix = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(ix), "]"))
+			if ix == "" {
+				return nil, false
+			}
+			path = append(path, "["+ix+"]")
+		}
+	}
+	return path, len(path) > 0
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 func n(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
@@ -186,4 +188,148 @@ func wire(t *testing.T, v map[string]any) map[string]json.RawMessage {
 		out[k] = raw
 	}
 	return out
+}
+
+// consumedWCU is the write units e has charged to table so far; its clock
+// stands still at t0.
+func consumedWCU(t *testing.T, e *Endpoint, table string) float64 {
+	t.Helper()
+	samples, err := e.Samples(context.Background(), table, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("Samples: %v", err)
+	}
+	var sum float64
+	for _, s := range samples {
+		sum += s.ConsumedWCU
+	}
+	return sum
+}
+
+// TestUpdateRemoveRefused: an update with a top-level REMOVE whose paths
+// overlap, or that carries a placeholder no expression uses, is refused
+// with DynamoDB's ValidationException, leaves the item and is charged
+// nothing, through UpdateItem and through a transaction's Update.
+func TestUpdateRemoveRefused(t *testing.T) {
+	ctx := context.Background()
+	e := NewEndpoint(EndpointConfig{Now: newFakeClock(t0).Now})
+	client := newClient(t, e)
+	createTable(t, client, "T", false, 0, 0)
+	orig := map[string]types.AttributeValue{"id": s("r"), "c": n("1"), "m": nested()}
+	overlap := "Invalid UpdateExpression: Two document paths overlap with each other; " +
+		"must remove or rewrite one of these paths; "
+
+	tests := []struct {
+		name    string
+		expr    string
+		names   map[string]string
+		values  map[string]types.AttributeValue
+		wantMsg string
+	}{
+		{name: "REMOVE then SET", expr: "REMOVE c SET c = :v", values: map[string]types.AttributeValue{":v": n("2")},
+			wantMsg: overlap + "path one: [c], path two: [c]"},
+		{name: "SET then REMOVE, placeholders", expr: "SET #c = :v REMOVE c",
+			names: map[string]string{"#c": "c"}, values: map[string]types.AttributeValue{":v": n("2")},
+			wantMsg: overlap + "path one: [c], path two: [c]"},
+		{name: "twice", expr: "REMOVE c, c", wantMsg: overlap + "path one: [c], path two: [c]"},
+		{name: "nested under the name", expr: "REMOVE m SET m.x = :v",
+			values:  map[string]types.AttributeValue{":v": n("2")},
+			wantMsg: overlap + "path one: [m], path two: [m, x]"},
+		{name: "ADD to the name", expr: "REMOVE c ADD c :v", values: map[string]types.AttributeValue{":v": n("2")},
+			wantMsg: overlap + "path one: [c], path two: [c]"},
+		{name: "unused name", expr: "REMOVE c", names: map[string]string{"#unused": "x", "#b": "y"},
+			wantMsg: "Value provided in ExpressionAttributeNames unused in expressions: keys: {#b, #unused}"},
+		{name: "unused value", expr: "REMOVE c", values: map[string]types.AttributeValue{":unused": n("1")},
+			wantMsg: "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			putItem(t, client, "T", orig)
+			before := consumedWCU(t, e, "T")
+			_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("T"), Key: key("r"),
+				UpdateExpression: aws.String(tt.expr), ExpressionAttributeNames: tt.names,
+				ExpressionAttributeValues: tt.values})
+			checkValidation(t, "UpdateItem", err, tt.wantMsg)
+
+			_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+				TransactItems: []types.TransactWriteItem{{Update: &types.Update{TableName: aws.String("T"),
+					Key: key("r"), UpdateExpression: aws.String(tt.expr), ExpressionAttributeNames: tt.names,
+					ExpressionAttributeValues: tt.values}}}})
+			checkValidation(t, "TransactWriteItems", err, tt.wantMsg)
+
+			if got := getItem(t, client, "T", "r"); !reflect.DeepEqual(got, orig) {
+				t.Errorf("item = %#v, want %#v", got, orig)
+			}
+			if got := consumedWCU(t, e, "T"); got != before {
+				t.Errorf("charged %g WCU, want none", got-before)
+			}
+		})
+	}
+}
+
+// checkValidation fails the test unless err is a ValidationException with
+// message msg.
+func checkValidation(t *testing.T, op string, err error, msg string) {
+	t.Helper()
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "ValidationException" || api.ErrorMessage() != msg {
+		t.Errorf("%s: %v, want ValidationException %q", op, err, msg)
+	}
+}
+
+// TestUpdateRemoveFailedConditionOld: a failed condition of an update with
+// a top-level REMOVE answers ReturnValuesOnConditionCheckFailure ALL_OLD
+// with the old item, through UpdateItem and through a transaction's Update.
+func TestUpdateRemoveFailedConditionOld(t *testing.T) {
+	ctx := context.Background()
+	client := newClient(t, NewEndpoint(EndpointConfig{}))
+	createTable(t, client, "T", false, 0, 0)
+	orig := map[string]types.AttributeValue{"id": s("r"), "a": n("1"), "b": n("2")}
+	putItem(t, client, "T", orig)
+
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("T"), Key: key("r"),
+		UpdateExpression: aws.String("REMOVE a"), ConditionExpression: aws.String("attribute_exists(zz)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) || !reflect.DeepEqual(ccf.Item, orig) {
+		t.Errorf("UpdateItem: %v, want ConditionalCheckFailedException with Item %#v", err, orig)
+	}
+
+	_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("T"), Item: map[string]types.AttributeValue{"id": s("other")}}},
+		{Update: &types.Update{TableName: aws.String("T"), Key: key("r"), UpdateExpression: aws.String("REMOVE a"),
+			ConditionExpression:                 aws.String("attribute_exists(zz)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+	}})
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) != 2 {
+		t.Fatalf("TransactWriteItems: %v, want TransactionCanceledException with 2 reasons", err)
+	}
+	if got := tce.CancellationReasons[1]; aws.ToString(got.Code) != "ConditionalCheckFailed" ||
+		!reflect.DeepEqual(got.Item, orig) {
+		t.Errorf("reason 1: %s %#v, want ConditionalCheckFailed with Item %#v", aws.ToString(got.Code), got.Item, orig)
+	}
+	if got := tce.CancellationReasons[0]; got.Item != nil {
+		t.Errorf("reason 0 has Item %#v, want none", got.Item)
+	}
+	if got := getItem(t, client, "T", "r"); !reflect.DeepEqual(got, orig) {
+		t.Errorf("item = %#v, want %#v", got, orig)
+	}
+}
+
+func TestUpdatePaths(t *testing.T) {
+	tests := []struct {
+		expr string
+		want [][]string
+	}{
+		{"REMOVE a, #b", [][]string{{"a"}, {"bee"}}},
+		{"SET l = list_append(l, :v), m.#b[2][0] = if_not_exists(x, :w) REMOVE c",
+			[][]string{{"l"}, {"m", "bee", "[2]", "[0]"}, {"c"}}},
+		{"ADD n :one, s :set DELETE t :gone", [][]string{{"n"}, {"s"}, {"t"}}},
+		{"REMOVE #nope, a..b, ok", [][]string{{"ok"}}},
+	}
+	for _, tt := range tests {
+		if got := updatePaths(tt.expr, map[string]string{"#b": "bee"}); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("updatePaths(%q) = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
 }
