@@ -307,8 +307,7 @@ func (e *Endpoint) serveData(
 		}
 	}
 	if len(p.tables) == 0 {
-		writeError(w, http.StatusBadRequest, "ValidationException",
-			"1 validation error detected: the request names no table")
+		writeError(w, http.StatusBadRequest, "ValidationException", noTableMessage(op))
 		return
 	}
 
@@ -500,4 +499,21 @@ func (e *Endpoint) reply(w http.ResponseWriter, op string, resp *backendResponse
 func (e *Endpoint) backendFailed(w http.ResponseWriter, op string, err error) {
 	e.logger.Error("capacity endpoint backend call failed", "op", op, "err", err)
 	writeError(w, http.StatusInternalServerError, "InternalServerError", "backend call failed")
+}
+
+// noTableMessage is DynamoDB's answer to a data-plane call that names no
+// table: for a batch or a transaction, the empty member's length
+// constraint, as DynamoDB words it.
+func noTableMessage(op string) string {
+	member, empty := "", ""
+	switch op {
+	case "BatchGetItem", "BatchWriteItem":
+		member, empty = "requestItems", "{}"
+	case "TransactGetItems", "TransactWriteItems":
+		member, empty = "transactItems", "[]"
+	default:
+		return "1 validation error detected: the request names no table"
+	}
+	return fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: "+
+		"Member must have length greater than or equal to 1", empty, member)
 }

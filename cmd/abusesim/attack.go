@@ -212,7 +212,11 @@ func printAttack(w io.Writer, sum *harness.Summary) {
 		c.ServiceLatencyMs.P50, c.ServiceLatencyMs.P90, c.ServiceLatencyMs.P99, c.ServiceLatencyMs.Max)
 	fmt.Fprintf(w, "schedule lag ms:                p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
 		c.ScheduleLagMs.P50, c.ScheduleLagMs.P90, c.ScheduleLagMs.P99, c.ScheduleLagMs.Max)
-	fmt.Fprintf(w, "status: %s\n", formatStatus(c.Status))
+	if len(c.Status) > 0 {
+		fmt.Fprintf(w, "status: %s\n", formatStatus(c.Status))
+	} else {
+		fmt.Fprintln(w, "status: no HTTP answer")
+	}
 	if c.Aborted > 0 {
 		fmt.Fprintf(w, "aborted: %d requests were still in flight when the run was interrupted\n", c.Aborted)
 	}

@@ -77,7 +77,9 @@ func capacityCSV(s profileSeries) []byte {
 	c := s.summary.Capacity
 	for _, x := range s.samples {
 		w.Write([]string{
-			x.Start.UTC().Format(time.RFC3339), ftoa(x.Start.Sub(s.start).Round(time.Millisecond).Seconds()),
+			// From whole milliseconds: Duration.Seconds adds the fraction
+			// to the whole seconds and prints 2.6790000000000003.
+			x.Start.UTC().Format(time.RFC3339), ftoa(float64(x.Start.Sub(s.start).Round(time.Millisecond).Milliseconds()) / 1000),
 			ftoa(x.ConsumedRCU), ftoa(x.ConsumedWCU),
 			itoa(c.ProvisionedRCU), itoa(c.ProvisionedWCU),
 			itoa(x.ReadThrottleEvents), itoa(x.WriteThrottleEvents),
