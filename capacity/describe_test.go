@@ -20,24 +20,7 @@ func TestDescribeTableFilledIn(t *testing.T) {
 	ctx := context.Background()
 	e := NewEndpoint(EndpointConfig{Now: newFakeClock(t0).Now})
 	client := newClient(t, e)
-	created, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String("G"),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("gk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		BillingMode: types.BillingModeProvisioned,
-		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(10), WriteCapacityUnits: aws.Int64(20)},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String("gi"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("gk"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			ProvisionedThroughput: &types.ProvisionedThroughput{
-				ReadCapacityUnits: aws.Int64(3), WriteCapacityUnits: aws.Int64(4)},
-		}},
-	})
+	created, err := client.CreateTable(ctx, gsiTable("G", 10, 20, gsiOnGK("gi", types.ProjectionTypeAll, 3, 4)))
 	if err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}

@@ -88,3 +88,34 @@ func (d handlerDoer) Do(r *http.Request) (*http.Response, error) {
 	d.h.ServeHTTP(rec, r)
 	return rec.Result(), nil
 }
+
+// gsiTable is a CreateTable request for provisioned table name, keyed on
+// id, with rcu and wcu and the global indexes gsis (each keyed on gk, see
+// gsiOnGK).
+func gsiTable(name string, rcu, wcu int64, gsis ...types.GlobalSecondaryIndex) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("gk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		BillingMode: types.BillingModeProvisioned,
+		ProvisionedThroughput: &types.ProvisionedThroughput{
+			ReadCapacityUnits: aws.Int64(rcu), WriteCapacityUnits: aws.Int64(wcu),
+		},
+		GlobalSecondaryIndexes: gsis,
+	}
+}
+
+// gsiOnGK is a global index keyed on gk with projection and rcu and wcu.
+func gsiOnGK(name string, projection types.ProjectionType, rcu, wcu int64) types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName:  aws.String(name),
+		KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("gk"), KeyType: types.KeyTypeHash}},
+		Projection: &types.Projection{ProjectionType: projection},
+		ProvisionedThroughput: &types.ProvisionedThroughput{
+			ReadCapacityUnits: aws.Int64(rcu), WriteCapacityUnits: aws.Int64(wcu),
+		},
+	}
+}

@@ -21,31 +21,8 @@ import (
 // gsiWCU write units each, through client.
 func indexedTable(t *testing.T, client *dynamodb.Client, gsiWCU int64) {
 	t.Helper()
-	gsi := func(name string, projection types.ProjectionType) types.GlobalSecondaryIndex {
-		return types.GlobalSecondaryIndex{
-			IndexName:  aws.String(name),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("gk"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: projection},
-			ProvisionedThroughput: &types.ProvisionedThroughput{
-				ReadCapacityUnits: aws.Int64(100), WriteCapacityUnits: aws.Int64(gsiWCU),
-			},
-		}
-	}
-	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName: aws.String("G"),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("gk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		BillingMode: types.BillingModeProvisioned,
-		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(1000), WriteCapacityUnits: aws.Int64(1000),
-		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			gsi("all", types.ProjectionTypeAll), gsi("keys", types.ProjectionTypeKeysOnly),
-		},
-	})
+	_, err := client.CreateTable(context.Background(), gsiTable("G", 1000, 1000,
+		gsiOnGK("all", types.ProjectionTypeAll, 100, gsiWCU), gsiOnGK("keys", types.ProjectionTypeKeysOnly, 100, gsiWCU)))
 	if err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}
@@ -276,26 +253,7 @@ func TestHotIndexKeyThrottles(t *testing.T) {
 	e := NewEndpoint(EndpointConfig{Now: clock.Now})
 	client := inProcessClient(e)
 	ctx := context.Background()
-	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String("G"),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("gk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		BillingMode: types.BillingModeProvisioned,
-		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(100), WriteCapacityUnits: aws.Int64(20000),
-		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String("byGroup"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("gk"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			ProvisionedThroughput: &types.ProvisionedThroughput{
-				ReadCapacityUnits: aws.Int64(20000), WriteCapacityUnits: aws.Int64(20000),
-			},
-		}},
-	})
+	_, err := client.CreateTable(ctx, gsiTable("G", 100, 20000, gsiOnGK("byGroup", types.ProjectionTypeAll, 20000, 20000)))
 	if err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}
