@@ -72,7 +72,12 @@ func printErrorReasons(w io.Writer, sum *harness.Summary) {
 			for i, r := range reasons {
 				parts[i] = fmt.Sprintf("%d %s", c.ErrorReasons[r], r)
 			}
-			fmt.Fprintf(w, "note: %s %s: %d requests got no answer: %s\n", p.Name, c.Name, c.Errors, strings.Join(parts, "; "))
+			noun := "requests"
+			if c.Errors == 1 {
+				noun = "request"
+			}
+			fmt.Fprintf(w, "note: %s %s: %d %s got no answer: %s\n", p.Name, c.Name, c.Errors, noun,
+				strings.Join(parts, "; "))
 		}
 	}
 }

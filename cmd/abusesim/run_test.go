@@ -60,9 +60,13 @@ func TestRawPathRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct{ name, raw, want string }{
 		{"the scenario file", sc, "is the scenario file"},
 		{"inside --out", filepath.Join(out, "raw.csv"), "inside the output folder"},
+		{"another file", filepath.Join(dir, "notes.txt"), "is not an earlier raw CSV"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, "run", sc, "--out", out, "--raw", tt.raw)

@@ -155,6 +155,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if prof.RateLimit != nil && prof.RateLimit.Store == refserver.StoreRedis && opts.redisURL == "" {
+		return usagef("profile %s keeps its rate limiter in Redis: give --redis redis://127.0.0.1:6379/0 "+
+			"(a redis-server on loopback)", prof.Name)
+	}
 	db, err := dynamoClient(ctx, opts.endpoint, opts.dial)
 	if err != nil {
 		return err

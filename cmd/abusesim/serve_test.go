@@ -118,7 +118,7 @@ func TestServeCLIErrors(t *testing.T) {
 		{"bad redis url", []string{"serve", "--redis", "http://x", "--dynamodb-endpoint", "http://127.0.0.1:1"},
 			exitUsage, "--redis"},
 		{"seed needs redis", []string{"serve", "--profile", "seed", "--dynamodb-endpoint", "http://127.0.0.1:1"},
-			exitError, "needs a Redis client"},
+			exitUsage, "profile seed keeps its rate limiter in Redis: give --redis"},
 		{"stray argument", []string{"serve", "extra"}, exitUsage, "unknown command"},
 	}
 	for _, tt := range tests {
