@@ -9,6 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+case "${1:-}" in
+-h | -help | --help)
+	# Help installs nothing: the flags are the Go program's.
+	echo "usage: target/bench/run.sh [flags]   (installs wrk and vegeta, builds, runs every experiment)"
+	exec go run ./target/bench -h
+	;;
+esac
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
