@@ -308,7 +308,7 @@ func (d *decoder) thresholds(n ast.Node, path string, s *Scenario) *Thresholds {
 		for i, p := range t.Profiles {
 			if len(s.Profiles) > 0 && !slices.Contains(s.Profiles, p) {
 				hint := ""
-				if near := suggest(p, s.Profiles); near != "" {
+				if near := Suggest(p, s.Profiles); near != "" {
 					hint = fmt.Sprintf(" (did you mean %q?)", near)
 				}
 				d.errorf(o.get("profiles"), index(o.field("profiles"), i),

@@ -141,7 +141,7 @@ func (d *decoder) object(n ast.Node, path string, fields ...string) *object {
 }
 
 func unknownField(name string, fields []string) string {
-	if s := suggest(name, fields); s != "" {
+	if s := Suggest(name, fields); s != "" {
 		return fmt.Sprintf("unknown field %q (did you mean %q?)", name, s)
 	}
 	return fmt.Sprintf("unknown field %q (valid fields: %s)", name, strings.Join(fields, ", "))

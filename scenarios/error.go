@@ -56,15 +56,15 @@ func joinErrors(errs []*Error) error {
 // valid one when it looks like a typo.
 func notOneOf(got string, values []string) string {
 	msg := fmt.Sprintf("must be one of %s, got %q", strings.Join(values, ", "), got)
-	if s := suggest(got, values); s != "" {
+	if s := Suggest(got, values); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return msg
 }
 
-// suggest returns the candidate nearest to name by edit distance, or ""
+// Suggest returns the candidate nearest to name by edit distance, or ""
 // when none is near enough to be a likely typo.
-func suggest(name string, candidates []string) string {
+func Suggest(name string, candidates []string) string {
 	best, bestDist := "", len(name)/2+2
 	for _, c := range candidates {
 		if d := levenshtein(strings.ToLower(name), strings.ToLower(c)); d < bestDist {

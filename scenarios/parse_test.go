@@ -462,8 +462,8 @@ func TestSuggest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := suggest(tt.in, fields); got != tt.want {
-				t.Errorf("suggest(%q): got %q, want %q", tt.in, got, tt.want)
+			if got := Suggest(tt.in, fields); got != tt.want {
+				t.Errorf("Suggest(%q): got %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

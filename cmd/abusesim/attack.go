@@ -175,12 +175,9 @@ func runAttack(ctx context.Context, opts *attackOptions) error {
 		return usagef("--out: %w", err)
 	}
 	if opts.raw != "" {
-		if err := checkRawPath(opts.raw, h.OutDir); err != nil {
-			return usagef("--raw: %w", err)
-		}
-		f, err := os.Create(opts.raw)
+		f, err := openRaw(opts.raw, h.OutDir)
 		if err != nil {
-			return usagef("--raw: %w", err)
+			return err
 		}
 		defer f.Close()
 		h.Raw = f

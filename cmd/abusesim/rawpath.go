@@ -10,6 +10,19 @@ import (
 	"github.com/abusesim/abusesim/target"
 )
 
+// openRaw checks a --raw path (checkRawPath) and creates the file; its
+// errors are usage errors naming the flag.
+func openRaw(raw, out string, inputs ...string) (*os.File, error) {
+	if err := checkRawPath(raw, out, inputs...); err != nil {
+		return nil, usagef("--raw: %w", err)
+	}
+	f, err := os.Create(raw)
+	if err != nil {
+		return nil, usagef("--raw: %w", err)
+	}
+	return f, nil
+}
+
 // isRawCSV reports whether the file at path starts with target.RawHeader,
 // as a file an earlier --raw wrote does.
 func isRawCSV(path string) bool {

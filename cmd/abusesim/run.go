@@ -118,12 +118,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		}
 	}
 	if opts.raw != "" {
-		if err := checkRawPath(opts.raw, opts.out, opts.scenario); err != nil {
-			return usagef("--raw: %w", err)
-		}
-		f, err := os.Create(opts.raw)
+		f, err := openRaw(opts.raw, opts.out, opts.scenario)
 		if err != nil {
-			return usagef("--raw: %w", err)
+			return err
 		}
 		defer f.Close()
 		hopts.Raw = f

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -52,19 +53,7 @@ func TestServeCreatesTableAndServes(t *testing.T) {
 		profile: "protected", addr: "127.0.0.1:0", table: "Items", endpoint: ddb.URL, createTable: true,
 		stdout: io.Discard, stderr: &stderr, ready: func(a string) { ready <- a },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, opts) }()
-
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve stopped at start: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start within 30 s")
-	}
+	base, stop := startServe(t, opts, ready, &stderr)
 
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
@@ -88,10 +77,7 @@ func TestServeCreatesTableAndServes(t *testing.T) {
 		t.Errorf("GET /metrics: %d\n%s", code, body)
 	}
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("serve after cancel: %v", err)
-	}
+	stop()
 	if !strings.Contains(stderr.String(), "created table Items") {
 		t.Errorf("stderr does not say the table was created:\n%s", stderr.String())
 	}
@@ -171,20 +157,7 @@ func TestServeSeedWithRedis(t *testing.T) {
 		redisURL: "redis://" + redisAddr + "/0",
 		stdout:   io.Discard, stderr: &stderr, ready: func(a string) { ready <- a },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, opts) }()
-
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve stopped at start: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start within 30 s")
-	}
+	base, stop := startServe(t, opts, ready, &stderr)
 
 	codes := map[int]int{}
 	for range 70 {
@@ -199,10 +172,7 @@ func TestServeSeedWithRedis(t *testing.T) {
 		t.Errorf("70 sequential reads under the seed profile: %v, want 60 answered and 10 refused "+
 			"(60 per 60 s in Redis)\n%s", codes, stderr.String())
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("serve after cancel: %v", err)
-	}
+	stop()
 }
 
 // noNetwork is a dialer and a listener that record every attempt and make
@@ -328,4 +298,30 @@ func TestServeAllowNonLoopback(t *testing.T) {
 			t.Errorf("dials %v, want tcp 192.0.2.1:6379 first", dials)
 		}
 	})
+}
+
+// startServe runs serve with opts until stop, which checks it ended
+// cleanly; it returns the base URL once serve listens. ready must be the
+// channel opts.ready sends its address on.
+func startServe(t *testing.T, opts *serveOptions, ready <-chan string, stderr fmt.Stringer) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, opts) }()
+	select {
+	case a := <-ready:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve stopped at start: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start within 30 s")
+	}
+	return base, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve after cancel: %v", err)
+		}
+	}
 }

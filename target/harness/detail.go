@@ -260,7 +260,7 @@ func scenarioProfile(sc *scenarios.Scenario, name string) (refserver.Profile, er
 		if errors.Is(err, refserver.ErrUnknownProfile) && spec.Base != "" {
 			known := refserver.ProfileNames()
 			hint := ""
-			if near := nearestName(base, known); near != "" {
+			if near := scenarios.Suggest(base, known); near != "" {
 				hint = fmt.Sprintf("; did you mean %q?", near)
 			}
 			return refserver.Profile{}, fmt.Errorf("profile %q: base %q is not a built-in profile (known: %s)%s",
@@ -361,39 +361,6 @@ func unknownRemoval(overrides map[string]any, t reflect.Type, prefix string) str
 		}
 	}
 	return ""
-}
-
-// nearestName returns the name of known within two edits of name, or "".
-func nearestName(name string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := editDistance(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-// editDistance counts the single-byte insertions, deletions and
-// substitutions that turn a into b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // yamlField finds the field of struct t whose yaml name is name.
