@@ -34,18 +34,7 @@ func newCloudWatchRig(t *testing.T, rcu, wcu int64) *cloudWatchRig {
 		ddb:   newClient(t, e),
 		cw:    NewCloudWatchClient(srv.URL, "us-east-1", nil),
 	}
-	in := &dynamodb.CreateTableInput{
-		TableName:            aws.String("T"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModeProvisioned,
-		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(rcu), WriteCapacityUnits: aws.Int64(wcu),
-		},
-	}
-	if _, err := rig.ddb.CreateTable(context.Background(), in); err != nil {
-		t.Fatalf("CreateTable: %v", err)
-	}
+	createTable(t, rig.ddb, "T", false, rcu, wcu)
 	return rig
 }
 

@@ -112,18 +112,7 @@ func TestUpdateTableAtRunTime(t *testing.T) {
 	e := NewEndpoint(EndpointConfig{Now: clock.Now})
 	client := newClient(t, e)
 	ctx := context.Background()
-	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("T"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModeProvisioned,
-		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(1), WriteCapacityUnits: aws.Int64(1),
-		},
-	})
-	if err != nil {
-		t.Fatalf("CreateTable: %v", err)
-	}
+	createTable(t, client, "T", false, 1, 1)
 	key := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "k"}}
 	read := func() error {
 		_, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("T"), Key: key,
@@ -189,18 +178,7 @@ func TestHotKeyThroughSDK(t *testing.T) {
 	e := NewEndpoint(EndpointConfig{Now: clock.Now})
 	client := newClient(t, e)
 	ctx := context.Background()
-	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("H"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModeProvisioned,
-		ProvisionedThroughput: &types.ProvisionedThroughput{
-			ReadCapacityUnits: aws.Int64(20000), WriteCapacityUnits: aws.Int64(100),
-		},
-	})
-	if err != nil {
-		t.Fatalf("CreateTable: %v", err)
-	}
+	createTable(t, client, "H", false, 20000, 100)
 	key := func(id string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}
 	}
