@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -100,18 +99,8 @@ func Attack(ctx context.Context, opts AttackOptions) (*Summary, error) {
 		return sum, nil
 	}
 
-	dir := filepath.Join(opts.OutDir, AttackProfile)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return sum, fmt.Errorf("harness: %w", err)
-	}
-	ser := profileSeries{name: AttackProfile, start: res.Start, result: res, summary: ps}
-	if err := writeFileAtomic(filepath.Join(dir, "traffic.csv"), trafficCSV(ser)); err != nil {
-		return sum, fmt.Errorf("harness: %w", err)
-	}
-	if err := writeIntervalLog(dir, res); err != nil {
-		return sum, err
-	}
-	if err := writeHistograms(dir, res); err != nil {
+	if err := writeProfile(opts.OutDir, profileSeries{name: AttackProfile, start: res.Start, result: res,
+		summary: ps}); err != nil {
 		return sum, err
 	}
 	if err := sum.WriteJSON(filepath.Join(opts.OutDir, "summary.json")); err != nil {

@@ -91,34 +91,35 @@ func applyCapacity(p *ProfileSummary, series capacitySeries) {
 			p.Capacity.PeakWCUPerSecond = max(p.Capacity.PeakWCUPerSecond, s.wcu)
 		}
 	}
-	c := p.Capacity
-	p.Cost = capacity.PricesUSEast1.Cost(capacity.Usage{
+	p.Cost = profileCost(p.Capacity, time.Duration(p.ElapsedS*float64(time.Second)))
+}
+
+// writeMergedCapacity writes dir/capacity.csv from the merged series, as
+// a single run's capacityCSV writes it.
+func writeMergedCapacity(dir string, start time.Time, p ProfileSummary, series capacitySeries) error {
+	samples := make([]capacity.Sample, 0, len(series))
+	for _, sec := range slices.Sorted(maps.Keys(series)) {
+		s := series[sec]
+		samples = append(samples, capacity.Sample{Start: start.Add(time.Duration(sec) * time.Second),
+			ConsumedRCU: s.rcu, ConsumedWCU: s.wcu, ReadThrottleEvents: s.readThrottles,
+			WriteThrottleEvents: s.writeThrottle})
+	}
+	data := capacityCSV(profileSeries{start: start, samples: samples, summary: p})
+	if err := writeFileAtomic(filepath.Join(dir, "capacity.csv"), data); err != nil {
+		return fmt.Errorf("harness: merge: %w", err)
+	}
+	return nil
+}
+
+// profileCost prices a profile's capacity as every run is priced: the
+// consumed units on demand, and the table's provisioned capacity for the
+// run's length.
+func profileCost(c CapacitySummary, elapsed time.Duration) capacity.Cost {
+	return capacity.PricesUSEast1.Cost(capacity.Usage{
 		ConsumedRCU:    c.ConsumedRCU,
 		ConsumedWCU:    c.ConsumedWCU,
 		ProvisionedRCU: c.ProvisionedRCU,
 		ProvisionedWCU: c.ProvisionedWCU,
-		Duration:       time.Duration(p.ElapsedS * float64(time.Second)),
+		Duration:       elapsed,
 	})
-}
-
-// writeMergedCapacity writes dir/capacity.csv from the merged series, in
-// the columns of a single run's.
-func writeMergedCapacity(dir string, start time.Time, p ProfileSummary, series capacitySeries) error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"time", "second", "consumed_rcu", "consumed_wcu", "provisioned_rcu", "provisioned_wcu",
-		"read_throttle_events", "write_throttle_events"})
-	for _, sec := range slices.Sorted(maps.Keys(series)) {
-		s := series[sec]
-		w.Write([]string{
-			start.Add(time.Duration(sec) * time.Second).UTC().Format(time.RFC3339), strconv.Itoa(sec),
-			ftoa(s.rcu), ftoa(s.wcu), itoa(p.Capacity.ProvisionedRCU), itoa(p.Capacity.ProvisionedWCU),
-			itoa(s.readThrottles), itoa(s.writeThrottle),
-		})
-	}
-	w.Flush()
-	if err := writeFileAtomic(filepath.Join(dir, "capacity.csv"), buf.Bytes()); err != nil {
-		return fmt.Errorf("harness: merge: %w", err)
-	}
-	return nil
 }

@@ -106,11 +106,8 @@ func mergedTrafficCSV(traffic trafficSeries, logs map[string]map[int64]*hdrhisto
 		c := target.ClassResult{Name: class}
 		for _, off := range slices.Sorted(maps.Keys(traffic[class])) {
 			s := *traffic[class][off]
-			if h := logs[class][int64(off)*1000]; h != nil && h.TotalCount() > 0 {
-				s.LatencyP50Ms = float64(h.ValueAtQuantile(50)) / 1000
-				s.LatencyP90Ms = float64(h.ValueAtQuantile(90)) / 1000
-				s.LatencyP99Ms = float64(h.ValueAtQuantile(99)) / 1000
-			}
+			p := percentiles(logs[class][int64(off)*1000])
+			s.LatencyP50Ms, s.LatencyP90Ms, s.LatencyP99Ms = p.P50, p.P90, p.P99
 			c.Seconds = append(c.Seconds, s)
 		}
 		res.Classes = append(res.Classes, c)

@@ -15,8 +15,9 @@ import (
 )
 
 // writeProfile writes OUT/<profile>/traffic.csv (one row per class and
-// second), OUT/<profile>/capacity.csv (one row per second) and
-// OUT/<profile>/latency.hlog (HdrHistogram interval log).
+// second), OUT/<profile>/capacity.csv (one row per second, when the run
+// sampled capacity), histograms.json and latency.hlog (HdrHistogram
+// interval log).
 func writeProfile(out string, s profileSeries) error {
 	dir := filepath.Join(out, s.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -25,8 +26,12 @@ func writeProfile(out string, s profileSeries) error {
 	if err := writeFileAtomic(filepath.Join(dir, "traffic.csv"), trafficCSV(s)); err != nil {
 		return fmt.Errorf("harness: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "capacity.csv"), capacityCSV(s)); err != nil {
-		return fmt.Errorf("harness: %w", err)
+	// An attack has no table, so no capacity series: merge then knows its
+	// peaks are not there to add.
+	if s.samples != nil {
+		if err := writeFileAtomic(filepath.Join(dir, "capacity.csv"), capacityCSV(s)); err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
 	}
 	if err := writeHistograms(dir, s.result); err != nil {
 		return err

@@ -388,12 +388,6 @@ func runProfile(ctx context.Context, p *plan, prof refserver.Profile, log *slog.
 		ps.Classes = append(ps.Classes, classSummary(c, res.Elapsed))
 	}
 	ps.Capacity = capacitySummary(p.table, samples)
-	ps.Cost = capacity.PricesUSEast1.Cost(capacity.Usage{
-		ConsumedRCU:    ps.Capacity.ConsumedRCU,
-		ConsumedWCU:    ps.Capacity.ConsumedWCU,
-		ProvisionedRCU: p.table.RCU,
-		ProvisionedWCU: p.table.WCU,
-		Duration:       res.Elapsed,
-	})
+	ps.Cost = profileCost(ps.Capacity, res.Elapsed)
 	return ps, profileSeries{name: prof.Name, start: res.Start, result: res, samples: samples, summary: ps}, nil
 }
