@@ -50,7 +50,7 @@ func TestCLIErrors(t *testing.T) {
 		{"zero duration", []string{"run", "cost-amplification", "--duration", "0s"},
 			exitUsage, "--duration must be positive"},
 		{"unknown profile in the file", []string{"run", badProfile}, exitError,
-			fmt.Sprintf("profiles.yaml:%d:5: profiles[1]: refserver: profile \"turbo\": unknown profile", turboLine)},
+			fmt.Sprintf("profiles.yaml:%d:5: profiles[1]: profile \"turbo\" is not a built-in profile", turboLine)},
 		{"out is a file", []string{"run", "cost-amplification", "--out", bad}, exitUsage, "--out: mkdir"},
 		{"unknown command", []string{"attack-everyone"}, exitUsage, "unknown command"},
 		{"every problem reported", []string{"run", bad}, exitError, `did you mean "classes"`},

@@ -84,7 +84,8 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		fmt.Fprintf(opts.stderr, "abusesim: note: %s is not a file; using the built-in scenario %s\n",
 			opts.scenario, sc.Name)
 	}
-	if _, err := harness.Profiles(sc, opts.profiles); errors.Is(err, harness.ErrBadProfiles) {
+	profiles, err := harness.Profiles(sc, opts.profiles)
+	if errors.Is(err, harness.ErrBadProfiles) {
 		return usagef("--profiles: %w", err)
 	} else if err != nil {
 		return err
@@ -125,7 +126,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		defer f.Close()
 		hopts.Raw = f
 	}
-	total := sc.Duration * time.Duration(max(len(opts.profiles), len(sc.Profiles)))
+	total := sc.Duration * time.Duration(len(profiles))
 	stop := startProgress(opts.stderr, hopts.Progress, total, opts.now)
 	sum, err := harness.Run(ctx, hopts)
 	stop()

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -69,27 +67,11 @@ func checkProfiles(sc *scenarios.Scenario) error {
 	for _, spec := range sc.ProfileSpecs {
 		one := *sc
 		one.Profiles = []string{spec.Name}
+		// harness reports a spec's problem at the spec, in the words a
+		// user can act on, as run does.
 		if _, err := harness.Profiles(&one, nil); err != nil {
-			errs = append(errs, spec.At.Errorf("%s", loaderMessage(err)))
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
-
-// loaderMessage is the reference server's complaint about a profile
-// without what points into the YAML the harness built from base and
-// overrides, which the user never saw: the source excerpt after the first
-// line, "[line:col]" positions, and the location prefix harness adds.
-func loaderMessage(err error) string {
-	msg := err.Error()
-	var se *scenarios.Error
-	if errors.As(err, &se) {
-		msg = se.Msg
-	}
-	msg, _, _ = strings.Cut(msg, "\n")
-	msg = strings.ReplaceAll(msg, "refserver: ", "")
-	return internalPosition.ReplaceAllString(msg, "")
-}
-
-// internalPosition is how go-yaml names a place in the text it decoded.
-var internalPosition = regexp.MustCompile(`\[\d+:\d+\] `)

@@ -257,14 +257,18 @@ func scenarioProfile(sc *scenarios.Scenario, name string) (refserver.Profile, er
 			base = name
 		}
 		p, err := refserver.BuiltinProfile(base)
-		if errors.Is(err, refserver.ErrUnknownProfile) && spec.Base != "" {
+		if errors.Is(err, refserver.ErrUnknownProfile) {
 			known := refserver.ProfileNames()
 			hint := ""
 			if near := scenarios.Suggest(base, known); near != "" {
 				hint = fmt.Sprintf("; did you mean %q?", near)
 			}
-			return refserver.Profile{}, fmt.Errorf("profile %q: base %q is not a built-in profile (known: %s)%s",
-				name, base, strings.Join(known, ", "), hint)
+			what := fmt.Sprintf("profile %q: base %q", name, base)
+			if spec.Base == "" {
+				what = fmt.Sprintf("profile %q", name)
+			}
+			return refserver.Profile{}, fmt.Errorf("%s is not a built-in profile (known: %s)%s",
+				what, strings.Join(known, ", "), hint)
 		}
 		if err != nil {
 			return refserver.Profile{}, err
