@@ -13,8 +13,8 @@ import (
 )
 
 // Progress line intervals: a few times a second on a terminal, rarely
-// where the output is a log.
-const (
+// where the output is a log (a variable so a test need not wait 10 s).
+var (
 	progressTerminal = 250 * time.Millisecond
 	progressLog      = 10 * time.Second
 )

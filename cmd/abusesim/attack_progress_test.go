@@ -29,21 +29,25 @@ func TestProgressLine(t *testing.T) {
 	}
 }
 
-func TestProgressSnapshotRates(t *testing.T) {
-	var p target.Progress
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p.Snapshot(t0)
-	if s := p.Snapshot(t0.Add(time.Second)); s.RPS != 0 || s.P99 != 0 {
-		t.Errorf("idle snapshot %+v, want zero rate and p99", s)
-	}
-}
-
-// Not a terminal: the progress line goes out as plain log lines.
+// Not a terminal: the progress goes out as plain log lines, one per
+// interval, each a whole line with the program's prefix.
 func TestProgressNotTerminal(t *testing.T) {
-	var b strings.Builder
-	stop := startProgress(&b, &target.Progress{}, time.Second, time.Now)
+	defer func(d time.Duration) { progressLog = d }(progressLog)
+	progressLog = 10 * time.Millisecond
+	var b syncBuffer
+	var p target.Progress
+	stop := startProgress(&b, &p, time.Second, time.Now)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(b.String(), "\n") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	stop()
-	if strings.Contains(b.String(), "\r") {
-		t.Errorf("wrote terminal control codes to a non-terminal: %q", b.String())
+	out := b.String()
+	first, _, ok := strings.Cut(out, "\n")
+	if !ok || !strings.HasPrefix(first, "abusesim: ") || !strings.Contains(first, "req/s") {
+		t.Fatalf("output %q, want log lines like \"abusesim: 0s/1s  0 req/s ...\"", out)
+	}
+	if strings.Contains(out, "\r") || strings.Contains(out, "\033") {
+		t.Errorf("wrote terminal control codes to a non-terminal: %q", out)
 	}
 }
