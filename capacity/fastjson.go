@@ -35,8 +35,8 @@ func topLevel(body []byte, member func(name string, value []byte) bool) bool {
 		if end < 0 {
 			return false
 		}
-		name := body[i+1 : i+1+end]
-		if _, plain := plainString(body[i : i+2+end]); !plain {
+		name, plain := plainString(body[i : i+2+end])
+		if !plain {
 			return false
 		}
 		i = skipSpace(body, i+2+end)
@@ -45,7 +45,7 @@ func topLevel(body []byte, member func(name string, value []byte) bool) bool {
 		}
 		start := skipSpace(body, i+1)
 		stop, ok := skipValue(body, start)
-		if !ok || !member(string(name), body[start:stop]) {
+		if !ok || !member(name, body[start:stop]) {
 			return false
 		}
 		i = skipSpace(body, stop)

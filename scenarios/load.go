@@ -44,7 +44,7 @@ func Load(pathOrName string) (*Scenario, error) {
 			"such as %s", pathOrName, filepath.Join(pathOrName, "*.yaml"))
 	}
 
-	data, err := builtins.ReadFile(name + ".yaml")
+	data, err := BuiltinSource(name)
 	if err != nil {
 		return nil, fmt.Errorf("load scenario %q: no such file and no built-in of that name "+
 			"(built-ins: %s)", pathOrName, strings.Join(Builtins(), ", "))

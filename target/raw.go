@@ -34,7 +34,7 @@ func newRawLog(w io.Writer, tag string, headed bool) *rawLog {
 	return l
 }
 
-func (l *rawLog) write(class, request string, seq int64, intended time.Time, code int, o *outcome) {
+func (l *rawLog) write(class, request string, seq int64, intended time.Time, o *outcome) {
 	if l == nil {
 		return
 	}
@@ -53,10 +53,10 @@ func (l *rawLog) write(class, request string, seq int64, intended time.Time, cod
 	b = append(b, ',')
 	b = strconv.AppendInt(b, intended.UnixNano(), 10)
 	b = append(b, ',')
-	if code == 0 {
+	if o.code == 0 {
 		b = append(b, StatusError...)
 	} else {
-		b = strconv.AppendInt(b, int64(code), 10)
+		b = strconv.AppendInt(b, int64(o.code), 10)
 	}
 	b = append(b, ',')
 	b = strconv.AppendInt(b, o.latency.Microseconds(), 10)

@@ -98,7 +98,7 @@ func (cr *classRun) do(ctx context.Context, w *worker, j job, client int64) {
 		latency: end.Sub(j.intended), service: end.Sub(send), lag: max(send.Sub(j.intended), 0),
 	}
 	cr.progress.doneOne(a.code, clampUS(o.latency))
-	cr.raw.write(cr.class.Name, req.Name, j.n, j.intended, a.code, &o)
+	cr.raw.write(cr.class.Name, req.Name, j.n, j.intended, &o)
 	cr.rec.record(j.sec, o)
 }
 
