@@ -7,13 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/abusesim/abusesim/capacity"
-	"github.com/abusesim/abusesim/target"
 )
 
 type ddbLocalOptions struct {
@@ -87,12 +85,8 @@ with capacity.NewDynamoDBClient, which works around it (docs/capacity-model.md).
 }
 
 func (o *ddbLocalOptions) validate() error {
-	host, _, err := net.SplitHostPort(o.addr)
-	if err != nil {
-		return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8000", o.addr)
-	}
-	if !o.allowNonLoopback && !target.IsLoopbackHost(host) {
-		return usagef("--addr %q is not a loopback address; add --allow-non-loopback to serve on it", o.addr)
+	if err := checkListenAddr(o.addr, "127.0.0.1:8000", o.allowNonLoopback); err != nil {
+		return err
 	}
 	if o.burstStart < 0 || o.burstStart > capacity.BurstSeconds {
 		return usagef("--burst-start-seconds must be 0 to %d, got %g", capacity.BurstSeconds, o.burstStart)
@@ -100,14 +94,8 @@ func (o *ddbLocalOptions) validate() error {
 	if o.backend == "embedded" {
 		return nil
 	}
-	u, err := url.Parse(o.backend)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return usagef("--backend %q: want \"embedded\" or a URL like http://127.0.0.1:4567", o.backend)
-	}
-	if !o.allowNonLoopback && !target.IsLoopbackHost(u.Hostname()) {
-		return usagef("--backend %q is not on loopback; add --allow-non-loopback to front it", o.backend)
-	}
-	return nil
+	return checkServerURL("--backend", o.backend, `"embedded" or a URL like http://127.0.0.1:4567`,
+		o.allowNonLoopback)
 }
 
 func runDDBLocal(ctx context.Context, opts *ddbLocalOptions) error {

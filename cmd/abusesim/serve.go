@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"time"
 
@@ -107,12 +106,8 @@ func (o *serveOptions) validate() error {
 	if o.table == "" {
 		return usagef("--table must not be empty")
 	}
-	host, _, err := net.SplitHostPort(o.addr)
-	if err != nil {
-		return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", o.addr)
-	}
-	if !o.allowNonLoopback && !target.IsLoopbackHost(host) {
-		return usagef("--addr %q is not a loopback address; add --allow-non-loopback to serve on it", o.addr)
+	if err := checkListenAddr(o.addr, "127.0.0.1:8080", o.allowNonLoopback); err != nil {
+		return err
 	}
 
 	switch {
@@ -123,13 +118,9 @@ func (o *serveOptions) validate() error {
 		return usagef("give --dynamodb-endpoint or --aws, not both")
 	}
 	if o.endpoint != "" {
-		u, err := url.Parse(o.endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-			return usagef("--dynamodb-endpoint %q: want a URL like http://127.0.0.1:8000", o.endpoint)
-		}
-		if !o.allowNonLoopback && !target.IsLoopbackHost(u.Hostname()) {
-			return usagef("--dynamodb-endpoint %q is not on loopback; add --allow-non-loopback to use it",
-				o.endpoint)
+		if err := checkServerURL("--dynamodb-endpoint", o.endpoint, "a URL like http://127.0.0.1:8000",
+			o.allowNonLoopback); err != nil {
+			return err
 		}
 	}
 
