@@ -77,50 +77,59 @@ func putForUpdate(update map[string]json.RawMessage, updated item) (map[string]j
 // applyUpdate sends the client's UpdateItem, or on the embedded engine the
 // PutItem that does the same when the update moves the item in an index
 // (see above). old is the item now under the key, known only when known is
-// set. The caller holds the item's key lock.
-func (x *executor) applyUpdate(ctx context.Context, table string, old item, known bool) (*backendResponse, error) {
+// set. When it sends the put it also returns the item the update makes
+// (written, or on a failed condition the one it would have written) and
+// its size, which the caller then need not read or compute again; else
+// updated is nil. The caller holds the item's key lock.
+func (x *executor) applyUpdate(
+	ctx context.Context, table string, old item, known bool,
+) (resp *backendResponse, updated item, size int, err error) {
 	if !known || !x.embedded() || (!x.indexed(table) && !mentionsRemove(x.body)) {
-		return x.forward(ctx)
+		resp, err = x.forward(ctx)
+		return resp, nil, 0, err
 	}
 	var update map[string]json.RawMessage
 	if json.Unmarshal(x.body, &update) != nil {
-		return x.forward(ctx)
+		resp, err = x.forward(ctx)
+		return resp, nil, 0, err
 	}
 	removes := removesTopLevel(update)
 	if !removes && !x.indexed(table) {
-		return x.forward(ctx)
+		resp, err = x.forward(ctx)
+		return resp, nil, 0, err
 	}
 	if removes {
 		if e := checkRemoveUpdate(update); e != nil {
-			return errorResponse(e), nil
+			return errorResponse(e), nil, 0, nil
 		}
 	}
-	updated, _, err := x.wouldUpdate(ctx, table, old, update)
+	updated, size, err = x.wouldUpdate(ctx, table, old, update)
 	if err != nil || !(removes || x.movesInIndex(table, old, updated)) {
 		// An update the scratch engine refuses gets the backend's own
 		// answer.
-		return x.forward(ctx)
+		resp, err = x.forward(ctx)
+		return resp, nil, 0, err
 	}
 
 	put, err := putForUpdate(update, updated)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	body, err := json.Marshal(put)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	resp, err := x.call(ctx, "PutItem", body)
+	resp, err = x.call(ctx, "PutItem", body)
 	if err == nil && conditionFailed(resp) && wantsOld(update) {
 		resp.body, err = withOldItem(resp.body, old)
 	}
 	if err != nil || !succeeded(resp) {
-		return resp, err
+		return resp, updated, size, err
 	}
 	var rv string
 	_ = json.Unmarshal(update["ReturnValues"], &rv)
 	resp.body, err = updateAnswer(rv, old, updated)
-	return resp, err
+	return resp, updated, size, err
 }
 
 // updateAnswer is a successful UpdateItem's answer for ReturnValues rv when

@@ -140,19 +140,19 @@ func planUpdateItem(body []byte) (*plan, error) {
 		// The old item itself, to write back an update that makes it too large.
 		old, oldSize, errOld := x.readItem(ctx, req.TableName, req.Key)
 
-		resp, err := x.applyUpdate(ctx, req.TableName, old, errOld == nil)
+		// When the update went as a put, applyUpdate computed the item it
+		// writes (or, on a failed condition, would have written).
+		resp, updated, newSize, err := x.applyUpdate(ctx, req.TableName, old, errOld == nil)
 		if err != nil || !(succeeded(resp) || conditionFailed(resp)) {
 			x.settle(req.TableName, req.Key, resp, 0)
 			return resp, nil, err
 		}
-		var (
-			updated item
-			newSize int
-			errNew  error
-		)
-		if succeeded(resp) {
+		var errNew error
+		switch {
+		case updated != nil:
+		case succeeded(resp):
 			updated, newSize, errNew = x.readItem(ctx, req.TableName, req.Key)
-		} else if errOld == nil {
+		case errOld == nil:
 			var update map[string]json.RawMessage
 			if errNew = json.Unmarshal(body, &update); errNew == nil {
 				_, newSize, errNew = x.wouldUpdate(ctx, req.TableName, old, update)
