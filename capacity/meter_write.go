@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -404,11 +405,11 @@ func transactionTooLarge(n, position int) *backendResponse {
 }
 
 // TransactWriteItems: each action as a transactional write (two units per
-// 1 KB) of the larger of the item before and after.
-//
-// TODO: a cancelled transaction is charged nothing here, and a
-// ConditionCheck is charged as a transactional write of the checked item;
-// neither has been compared with DynamoDB's bills.
+// 1 KB) of the larger of the item before and after. A transaction cancelled
+// because a condition failed is charged the same, as a failed conditional
+// write is; one cancelled for any other reason is charged nothing. A
+// ConditionCheck is charged as a transactional write of the checked item.
+// AWS's pages state none of these for transactions (docs/capacity-model.md).
 func planTransactWrite(body []byte) (*plan, error) {
 	type target struct {
 		TableName string
@@ -499,6 +500,7 @@ func planTransactWrite(body []byte) (*plan, error) {
 			if err != nil {
 				continue
 			}
+			newSizes[i] = size
 			if size > MaxItemBytes {
 				return transactionTooLarge(len(req.TransactItems), a.position), nil, errors.Join(errs...)
 			}
@@ -527,6 +529,16 @@ func planTransactWrite(body []byte) (*plan, error) {
 		if err == nil && len(wantOld) > 0 && errorType(resp.body) == "TransactionCanceledException" {
 			resp.body, err = withOldItems(resp.body, wantOld)
 		}
+		if err == nil && transactionConditionFailed(resp) {
+			// A failed condition still consumes write capacity: each action
+			// as the transactional write it would have been, with no index
+			// writes, as nothing was written.
+			used := make([]tableUsage, len(refs))
+			for i, r := range refs {
+				used[i] = tableUsage{table: r.table, writeUnits: TransactionalWriteUnits(max(oldSizes[i], newSizes[i]))}
+			}
+			return resp, used, errors.Join(errs...)
+		}
 		if err != nil || !succeeded(resp) {
 			return resp, nil, err
 		}
@@ -552,4 +564,11 @@ func planTransactWrite(body []byte) (*plan, error) {
 		return resp, used, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// transactionConditionFailed reports whether resp cancels a transaction
+// because one of its conditions failed.
+func transactionConditionFailed(resp *backendResponse) bool {
+	return resp.status == http.StatusBadRequest && errorType(resp.body) == "TransactionCanceledException" &&
+		bytes.Contains(resp.body, []byte(`"ConditionalCheckFailed"`))
 }
