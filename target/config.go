@@ -289,6 +289,10 @@ func (r *Request) method() string {
 	return r.Method
 }
 
+// ErrNonLoopbackHost is the refusal of a target outside loopback that
+// Config.AllowHosts does not name.
+var ErrNonLoopbackHost = errors.New("refusing non-loopback host")
+
 // Validate reports what [Run] would refuse in cfg, so a caller can check a
 // configuration before it sets up anything to run it against.
 func (cfg *Config) Validate() error {
@@ -476,7 +480,7 @@ func checkBaseURL(raw string, allow []string) (*url.URL, error) {
 		return nil, fmt.Errorf("target: base URL %q: must not have a query or fragment", raw)
 	}
 	if !IsLoopbackHost(host) && !hostAllowed(host, allow) {
-		return nil, fmt.Errorf("target: refusing non-loopback host %s: name it in AllowHosts to allow it", host)
+		return nil, fmt.Errorf("target: %w %s: name it in AllowHosts to allow it", ErrNonLoopbackHost, host)
 	}
 	return u, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -163,7 +164,7 @@ func runAttack(ctx context.Context, opts *attackOptions) error {
 		return err
 	}
 	if err := harness.CheckAttack(h); err != nil {
-		if strings.Contains(err.Error(), "refusing non-loopback") {
+		if errors.Is(err, target.ErrNonLoopbackHost) {
 			return usagef("%w (on the command line: --allow-host HOST)", err)
 		}
 		return usagef("%w", err)
