@@ -47,6 +47,12 @@ func readTraffic(path string, into trafficSeries) error {
 			return fmt.Errorf("read %s: no %s column", path, need)
 		}
 	}
+	status := map[string]int{} // status code -> column
+	for name, i := range col {
+		if code, ok := strings.CutPrefix(name, "status_"); ok {
+			status[code] = i
+		}
+	}
 	for line := 2; ; line++ {
 		row, err := r.Read()
 		if err == io.EOF {
@@ -85,14 +91,12 @@ func readTraffic(path string, into trafficSeries) error {
 			}
 			*f.dst += n
 		}
-		for name, i := range col {
-			if code, ok := strings.CutPrefix(name, "status_"); ok {
-				n, err := strconv.ParseInt(row[i], 10, 64)
-				if err != nil {
-					return fmt.Errorf("read %s:%d: %s: %w", path, line, name, err)
-				}
-				s.Status[code] += n
+		for code, i := range status {
+			n, err := strconv.ParseInt(row[i], 10, 64)
+			if err != nil {
+				return fmt.Errorf("read %s:%d: status_%s: %w", path, line, code, err)
 			}
+			s.Status[code] += n
 		}
 	}
 }
