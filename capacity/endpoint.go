@@ -92,6 +92,12 @@ type Endpoint struct {
 
 	tablesMu sync.RWMutex
 	tables   map[string]*tableState
+	// missing holds tables a DescribeTable found absent, so that requests
+	// naming one (a misspelt table in a load test) do not each take the
+	// engine's exclusive lock to ask again. Kept only when the endpoint is
+	// the backend's only writer (sizes != nil), where CreateTable, which
+	// clears an entry, is the only way a table appears.
+	missing map[string]bool
 
 	keys keyLocks
 }

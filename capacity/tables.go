@@ -209,6 +209,7 @@ func (e *Endpoint) learn(op string, body []byte, now time.Time) {
 	switch op {
 	case "CreateTable":
 		e.tables[req.TableName] = e.newTableState(req, now)
+		delete(e.missing, req.TableName)
 	case "UpdateTable":
 		if old := e.tables[req.TableName]; old != nil {
 			e.tables[req.TableName] = e.updatedTableState(old, req, now)
@@ -223,9 +224,9 @@ func (e *Endpoint) learn(op string, body []byte, now time.Time) {
 // used. It returns nil for a table the backend does not know either.
 func (e *Endpoint) table(ctx context.Context, name string) *tableState {
 	e.tablesMu.RLock()
-	t := e.tables[name]
+	t, missing := e.tables[name], e.missing[name]
 	e.tablesMu.RUnlock()
-	if t != nil || name == "" {
+	if t != nil || name == "" || missing {
 		return t
 	}
 
@@ -233,6 +234,14 @@ func (e *Endpoint) table(ctx context.Context, name string) *tableState {
 	e.engine.Lock()
 	resp, err := e.backend.call(ctx, "DescribeTable", body)
 	e.engine.Unlock()
+	if err == nil && e.sizes != nil && errorType(resp.body) == "ResourceNotFoundException" {
+		e.tablesMu.Lock()
+		if e.missing == nil {
+			e.missing = map[string]bool{}
+		}
+		e.missing[name] = true
+		e.tablesMu.Unlock()
+	}
 	if err != nil || resp.status != 200 {
 		return nil
 	}
