@@ -156,23 +156,11 @@ func checkRemoveUpdate(update map[string]json.RawMessage) *apiError {
 // ExpressionAttributeValues of req that expr does not use, naming them in
 // order.
 func checkUnused(req map[string]json.RawMessage, expr string) *apiError {
-	used := map[string]bool{}
-	for _, ref := range expressionRef.FindAllString(expr, -1) {
-		used[ref] = true
-	}
-	for _, field := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues"} {
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(req[field], &m)
-		var unused []string
-		for ref := range m {
-			if !used[ref] {
-				unused = append(unused, ref)
-			}
-		}
-		if len(unused) > 0 {
-			slices.Sort(unused)
+	unused := unusedRefs(req, expr)
+	for _, field := range placeholderFields {
+		if refs := unused[field]; len(refs) > 0 {
 			return validationError("Value provided in %s unused in expressions: keys: {%s}",
-				field, strings.Join(unused, ", "))
+				field, strings.Join(refs, ", "))
 		}
 	}
 	return nil

@@ -171,23 +171,17 @@ func (sc *scratch) call(ctx context.Context, op string, body []byte, out any) er
 // ExpressionAttributeValues the placeholders that the expressions named by
 // fields do not use: DynamoDB engines reject unused ones.
 func pruneUnused(req map[string]json.RawMessage, fields ...string) {
-	used := map[string]bool{}
+	var exprs []string
 	for _, f := range fields {
 		var expr string
 		_ = json.Unmarshal(req[f], &expr)
-		for _, ref := range expressionRef.FindAllString(expr, -1) {
-			used[ref] = true
-		}
+		exprs = append(exprs, expr)
 	}
-	for _, field := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues"} {
+	for field, unused := range unusedRefs(req, exprs...) {
 		var m map[string]json.RawMessage
-		if json.Unmarshal(req[field], &m) != nil || m == nil {
-			continue
-		}
-		for ref := range m {
-			if !used[ref] {
-				delete(m, ref)
-			}
+		_ = json.Unmarshal(req[field], &m)
+		for _, ref := range unused {
+			delete(m, ref)
 		}
 		if len(m) == 0 {
 			delete(req, field)
@@ -195,4 +189,34 @@ func pruneUnused(req map[string]json.RawMessage, fields ...string) {
 		}
 		req[field], _ = json.Marshal(m)
 	}
+}
+
+// placeholderFields are the members of a request that hold an
+// expression's #name and :value placeholders.
+var placeholderFields = []string{"ExpressionAttributeNames", "ExpressionAttributeValues"}
+
+// unusedRefs returns, for each of placeholderFields in req, the
+// placeholders that none of exprs uses, sorted; fields with none are
+// absent.
+func unusedRefs(req map[string]json.RawMessage, exprs ...string) map[string][]string {
+	used := map[string]bool{}
+	for _, expr := range exprs {
+		for _, ref := range expressionRef.FindAllString(expr, -1) {
+			used[ref] = true
+		}
+	}
+	out := map[string][]string{}
+	for _, field := range placeholderFields {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(req[field], &m) != nil {
+			continue
+		}
+		for ref := range m {
+			if !used[ref] {
+				out[field] = append(out[field], ref)
+			}
+		}
+		slices.Sort(out[field])
+	}
+	return out
 }
