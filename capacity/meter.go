@@ -27,6 +27,9 @@ type plan struct {
 	// invalid is why the request is refused before anything else, nil when
 	// it passed the checks that need no table.
 	invalid *apiError
+	// sizes are the sizes check found for a write's items, parallel to
+	// keys; see itemSize.
+	sizes map[string][]int
 
 	// run forwards the call and returns the response and what it consumed.
 	// It returns usage even with an error (the minimum, when sizes could not
@@ -81,15 +84,30 @@ func (p *plan) check(states map[string]*tableState) *apiError {
 		}
 	}
 	if p.write {
+		p.sizes = make(map[string][]int, len(p.tables))
 		for _, table := range p.tables {
 			for _, it := range p.keys[table] {
-				if size, err := ItemSize(it); err == nil && size > MaxItemBytes {
+				size, err := ItemSize(it)
+				if err == nil && size > MaxItemBytes {
 					return errItemTooLarge
 				}
+				if err != nil {
+					size = -1
+				}
+				p.sizes[table] = append(p.sizes[table], size)
 			}
 		}
 	}
 	return nil
+}
+
+// itemSize is ItemSize of it, entry i of p.keys[table], from what check
+// found when it could size it.
+func (p *plan) itemSize(table string, i int, it item) (int, error) {
+	if sizes := p.sizes[table]; i < len(sizes) && sizes[i] >= 0 {
+		return sizes[i], nil
+	}
+	return ItemSize(it)
 }
 
 // errItemTooLarge is DynamoDB's answer to a write of an item over 400 KB.

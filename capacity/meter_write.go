@@ -38,7 +38,7 @@ func planPutItem(body []byte) (*plan, error) {
 			req.ReturnValues)
 	}
 	p.run = func(ctx context.Context, x *executor) (*backendResponse, []tableUsage, error) {
-		newSize, errNew := ItemSize(req.Item)
+		newSize, errNew := p.itemSize(req.TableName, 0, req.Item)
 		key := x.keyOf(req.TableName, req.Item)
 		defer x.lock(true, keyRef{req.TableName, key})()
 		var (
