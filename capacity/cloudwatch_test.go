@@ -43,6 +43,24 @@ func tableMetric(name string, extra ...cwtypes.Dimension) *cwtypes.Metric {
 	return &cwtypes.Metric{Namespace: aws.String("AWS/DynamoDB"), MetricName: aws.String(name), Dimensions: dims}
 }
 
+// minuteSum reads m's Sum over the minute from t0 (period 60) through cw
+// with GetMetricStatistics, and fails t unless it is one data point of
+// want.
+func minuteSum(t *testing.T, cw *cloudwatch.Client, m *cwtypes.Metric, want float64) {
+	t.Helper()
+	out, err := cw.GetMetricStatistics(context.Background(), &cloudwatch.GetMetricStatisticsInput{
+		Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions,
+		StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(time.Minute)), Period: aws.Int32(60),
+		Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+	})
+	if err != nil {
+		t.Fatalf("GetMetricStatistics %s: %v", aws.ToString(m.MetricName), err)
+	}
+	if len(out.Datapoints) != 1 || aws.ToFloat64(out.Datapoints[0].Sum) != want {
+		t.Errorf("%s %v = %+v, want Sum %v", aws.ToString(m.MetricName), m.Dimensions, out.Datapoints, want)
+	}
+}
+
 // TestCloudWatchReadsBackConsumption plays writes and reads over three
 // seconds through the real DynamoDB client, then reads the consumption back
 // through the real CloudWatch client and compares it with the
@@ -254,18 +272,7 @@ func TestBatchThrottleCountsEvents(t *testing.T) {
 		{"ThrottledRequests", []cwtypes.Dimension{{Name: aws.String("Operation"), Value: aws.String("BatchWriteItem")}}, 1},
 		{"ConsumedWriteCapacityUnits", nil, 1},
 	} {
-		m := tableMetric(tc.metric, tc.dims...)
-		out, err := rig.cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
-			Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions,
-			StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(time.Minute)), Period: aws.Int32(60),
-			Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
-		})
-		if err != nil {
-			t.Fatalf("GetMetricStatistics %s: %v", tc.metric, err)
-		}
-		if len(out.Datapoints) != 1 || aws.ToFloat64(out.Datapoints[0].Sum) != tc.want {
-			t.Errorf("%s = %+v, want Sum %v", tc.metric, out.Datapoints, tc.want)
-		}
+		minuteSum(t, rig.cw, tableMetric(tc.metric, tc.dims...), tc.want)
 	}
 }
 

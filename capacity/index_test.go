@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -169,21 +168,11 @@ func TestIndexThrottlesTableWrites(t *testing.T) {
 		metric string
 		want   float64
 	}{{"ConsumedWriteCapacityUnits", 1}, {"WriteThrottleEvents", 1}} {
-		out, err := rig.cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
-			Namespace: aws.String("AWS/DynamoDB"), MetricName: aws.String(tc.metric),
+		minuteSum(t, rig.cw, &cwtypes.Metric{Namespace: aws.String("AWS/DynamoDB"), MetricName: aws.String(tc.metric),
 			Dimensions: []cwtypes.Dimension{
 				{Name: aws.String("TableName"), Value: aws.String("G")},
 				{Name: aws.String("GlobalSecondaryIndexName"), Value: aws.String("all")},
-			},
-			StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(time.Minute)), Period: aws.Int32(60),
-			Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
-		})
-		if err != nil {
-			t.Fatalf("GetMetricStatistics %s: %v", tc.metric, err)
-		}
-		if len(out.Datapoints) != 1 || aws.ToFloat64(out.Datapoints[0].Sum) != tc.want {
-			t.Errorf("%s on index all = %+v, want Sum %v", tc.metric, out.Datapoints, tc.want)
-		}
+			}}, tc.want)
 	}
 }
 
